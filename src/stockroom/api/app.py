@@ -1,0 +1,66 @@
+"""``create_app(settings)``: the one place that wires storage, service and HTTP together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from anyio import CapacityLimiter
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from stockroom.service.context import Inventory, now_ms
+from stockroom.settings import Settings
+from stockroom.storage import Storage, open_storage
+
+from .inventory import OPERATIONS
+from .routing import Served, json_response, routes_for
+
+__all__ = ["INVENTORY_PREFIXES", "create_app"]
+
+INVENTORY_PREFIXES = ("/stores/v3", "/_api/inventory/v3")
+"""The documented REST prefix, and the one the JS SDK uses against a custom host."""
+
+
+def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlette:
+    """Build the HTTP application; ``storage`` overrides the one named by the settings."""
+    if storage is None:
+        storage = open_storage(
+            settings.database_url, now_ms=now_ms, migrate=settings.migrate_on_start
+        )
+    inventory = Inventory(storage=storage)
+    served = Served(inventory, settings.default_store_id, CapacityLimiter(settings.worker_threads))
+    with storage.writing(settings.default_store_id):
+        pass  # creates the default store and its default location on first start
+
+    routes = [Route("/health", _health, methods=["GET"])]
+    for prefix in INVENTORY_PREFIXES:
+        routes += routes_for(prefix, OPERATIONS, served)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        storage.close()
+
+    return Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+
+
+async def _health(_: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def _http_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(error.status_code, "BAD_REQUEST")
+    body = {
+        "message": error.detail,
+        "details": {"applicationError": {"code": code, "description": error.detail, "data": {}}},
+    }
+    return json_response(body, error.status_code)

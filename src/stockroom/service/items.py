@@ -1,0 +1,261 @@
+"""Use cases that create, read, update and delete inventory items.
+
+Each function is one transaction: it commits everything it did or, when it raises,
+nothing at all. Bulk functions report per-element failures in their results instead of
+raising, and still commit the elements that succeeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from stockroom.domain.changes import ItemDraft, ItemPatch, apply_patch, new_item
+from stockroom.domain.errors import (
+    InvalidTargetQuantity,
+    ItemAlreadyExists,
+    NotFound,
+    RevisionMismatch,
+    StockroomError,
+    ValidationFailed,
+)
+from stockroom.domain.item import InventoryItem, Reason
+from stockroom.storage.base import Transaction
+
+from .context import Inventory, ItemResult
+
+__all__ = [
+    "ItemUpdate",
+    "UpsertEntry",
+    "bulk_create_items",
+    "bulk_delete_items",
+    "bulk_update_items",
+    "create_item",
+    "delete_item",
+    "get_item",
+    "update_item",
+    "upsert_items",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemUpdate:
+    """One element of an update: which item, at which revision, and what changes."""
+
+    item_id: str
+    patch: ItemPatch
+    expected_revision: int
+
+
+def create_item(inventory: Inventory, *, store_id: str, draft: ItemDraft) -> InventoryItem:
+    """Create one item, at the store's default location unless the draft names one.
+
+    Raises ``ValidationFailed``, ``NotFound`` (unknown location), ``ItemAlreadyExists``
+    and ``PreorderValidation``.
+    """
+    with inventory.storage.writing(store_id) as tx:
+        return _create(inventory, tx, draft)
+
+
+def bulk_create_items(
+    inventory: Inventory, *, store_id: str, drafts: Sequence[ItemDraft]
+) -> list[ItemResult]:
+    """Create many items; each element succeeds or fails on its own."""
+    results: list[ItemResult] = []
+    with inventory.storage.writing(store_id) as tx:
+        for draft in drafts:
+            try:
+                item = _create(inventory, tx, draft)
+            except StockroomError as error:
+                results.append(ItemResult(None, error=error))
+            else:
+                results.append(ItemResult(item.id, item))
+    return results
+
+
+def get_item(inventory: Inventory, *, store_id: str, item_id: str) -> InventoryItem:
+    """One item by id. Raises ``NotFound``."""
+    with inventory.storage.reading(store_id) as tx:
+        item = tx.get_item(item_id)
+    if item is None:
+        raise _item_not_found(item_id)
+    return item
+
+
+def update_item(
+    inventory: Inventory,
+    *,
+    store_id: str,
+    update: ItemUpdate,
+    reason: Reason | None = None,
+) -> InventoryItem:
+    """Apply a partial update guarded by the item's revision.
+
+    Raises ``NotFound``, ``RevisionMismatch``, ``ValidationFailed``,
+    ``QuantityDecreasedBelowZero`` and ``PreorderValidation``.
+    """
+    with inventory.storage.writing(store_id) as tx:
+        return _update(inventory, tx, update)
+
+
+def bulk_update_items(
+    inventory: Inventory,
+    *,
+    store_id: str,
+    updates: Sequence[ItemUpdate],
+    reason: Reason | None = None,
+) -> list[ItemResult]:
+    """Apply many updates; each element succeeds or fails on its own."""
+    results: list[ItemResult] = []
+    with inventory.storage.writing(store_id) as tx:
+        tx.lock_items([u.item_id for u in updates])
+        for update in updates:
+            try:
+                item = _update(inventory, tx, update)
+            except StockroomError as error:
+                results.append(ItemResult(update.item_id, error=error))
+            else:
+                results.append(ItemResult(item.id, item))
+    return results
+
+
+def delete_item(inventory: Inventory, *, store_id: str, item_id: str) -> InventoryItem:
+    """Delete one item and return its last state. Raises ``NotFound``."""
+    with inventory.storage.writing(store_id) as tx:
+        deleted = tx.delete_item(item_id)
+    if deleted is None:
+        raise _item_not_found(item_id)
+    return deleted
+
+
+def bulk_delete_items(
+    inventory: Inventory, *, store_id: str, item_ids: Sequence[str]
+) -> list[ItemResult]:
+    """Delete many items; an unknown id is a per-element ``NOT_FOUND``."""
+    results: list[ItemResult] = []
+    with inventory.storage.writing(store_id) as tx:
+        for item_id in item_ids:
+            deleted = tx.delete_item(item_id)
+            if deleted is None:
+                results.append(ItemResult(item_id, error=_item_not_found(item_id)))
+            else:
+                results.append(ItemResult(item_id, deleted))
+    return results
+
+
+def _create(inventory: Inventory, tx: Transaction, draft: ItemDraft) -> InventoryItem:
+    location_id = draft.location_id or tx.default_location_id()
+    item = new_item(
+        draft, item_id=inventory.new_id(), location_id=location_id, now_ms=inventory.clock()
+    )
+    if draft.location_id is not None and not tx.location_exists(draft.location_id):
+        raise NotFound(f"location {draft.location_id} does not exist", locationId=draft.location_id)
+    if not tx.insert_item(item):
+        raise ItemAlreadyExists(
+            f"variant {item.variant_id} already has an item at location {location_id}",
+            variantId=item.variant_id,
+            locationId=location_id,
+        )
+    return item
+
+
+def _update(inventory: Inventory, tx: Transaction, update: ItemUpdate) -> InventoryItem:
+    current = tx.get_item(update.item_id, lock=True)
+    if current is None:
+        raise _item_not_found(update.item_id)
+    changed = apply_patch(
+        current, update.patch, expected_revision=update.expected_revision, now_ms=inventory.clock()
+    )
+    if not tx.save_item(changed, expected_revision=current.revision):
+        # Unreachable while the row is locked; kept so a lost race can never pass silently.
+        raise RevisionMismatch(
+            "the item changed while it was being updated", inventoryItemId=current.id
+        )
+    return changed
+
+
+def _item_not_found(item_id: str) -> NotFound:
+    return NotFound(f"inventory item {item_id} does not exist", inventoryItemId=item_id)
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertEntry:
+    """One element of an upsert: the item to create, or the fields to change if it exists."""
+
+    draft: ItemDraft
+    patch: ItemPatch
+
+
+def upsert_items(
+    inventory: Inventory, *, store_id: str, entries: Sequence[UpsertEntry]
+) -> list[ItemResult]:
+    """Create or update items keyed by (product, variant, location).
+
+    Raises ``ValidationFailed`` (``DUPLICATE_BULK_UPSERT_KEY``) when two elements share a key;
+    every other failure is reported per element.
+    """
+    with inventory.storage.writing(store_id) as tx:
+        default_location = tx.default_location_id()
+        keys = [
+            (e.draft.product_id, e.draft.variant_id, e.draft.location_id or default_location)
+            for e in entries
+        ]
+        _refuse_duplicate_keys(keys)
+        results: list[ItemResult] = []
+        for entry, (product_id, variant_id, location_id) in zip(entries, keys, strict=True):
+            try:
+                item = _upsert(
+                    inventory,
+                    tx,
+                    entry,
+                    product_id=product_id,
+                    variant_id=variant_id,
+                    location_id=location_id,
+                )
+            except StockroomError as error:
+                results.append(ItemResult(None, error=error))
+            else:
+                results.append(ItemResult(item.id, item))
+        return results
+
+
+def _upsert(
+    inventory: Inventory,
+    tx: Transaction,
+    entry: UpsertEntry,
+    *,
+    product_id: str,
+    variant_id: str,
+    location_id: str,
+) -> InventoryItem:
+    target = entry.patch.quantity
+    if isinstance(target, int) and target < 0:
+        raise InvalidTargetQuantity(
+            "an upsert may not set a negative quantity", variantId=variant_id, quantity=target
+        )
+    existing = tx.find_item(variant_id, location_id, lock=True)
+    if existing is None:
+        return _create(inventory, tx, entry.draft)
+    if existing.product_id != product_id:
+        raise ItemAlreadyExists(
+            f"variant {variant_id} at location {location_id} belongs to product "
+            f"{existing.product_id}",
+            variantId=variant_id,
+            locationId=location_id,
+            inventoryItemId=existing.id,
+        )
+    return _update(inventory, tx, ItemUpdate(existing.id, entry.patch, existing.revision))
+
+
+def _refuse_duplicate_keys(keys: Sequence[tuple[str, str, str]]) -> None:
+    seen: dict[tuple[str, str, str], int] = {}
+    for index, key in enumerate(keys):
+        if key in seen:
+            raise ValidationFailed.of(
+                f"inventoryItems[{index}]",
+                f"element {index} repeats the product, variant and location of element {seen[key]}",
+                "OTHER",
+                "DUPLICATE_BULK_UPSERT_KEY",
+                originalIndex=index,
+            )
+        seen[key] = index

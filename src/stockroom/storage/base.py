@@ -1,0 +1,94 @@
+"""The storage interface the service layer needs; each backend implements it.
+
+A ``Storage`` hands out transactions scoped to one store. A ``Transaction`` commits when its
+``with`` block ends normally and rolls back when an exception leaves it, so a use case that
+raises half-way changes nothing.
+
+Stock changes are conditional statements in the database: ``increment`` and ``decrement``
+return the changed item, or ``None`` when the row is missing or the rule refused the change.
+The caller then reads the item to say why; nothing is computed in Python and written back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from stockroom.domain.item import InventoryItem
+
+__all__ = ["Storage", "Transaction"]
+
+
+class Transaction(Protocol):
+    """Reads and writes of one store inside one database transaction."""
+
+    @property
+    def store_id(self) -> str: ...
+
+    def default_location_id(self) -> str:
+        """The id of the store's one default location."""
+        ...
+
+    def location_exists(self, location_id: str) -> bool: ...
+
+    def get_item(self, item_id: str, *, lock: bool = False) -> InventoryItem | None:
+        """One item by id; ``lock`` holds it against other writers until the end."""
+        ...
+
+    def find_item(
+        self, variant_id: str, location_id: str, *, lock: bool = False
+    ) -> InventoryItem | None:
+        """The item of a variant at a location, if there is one."""
+        ...
+
+    def lock_items(self, item_ids: Sequence[str]) -> None:
+        """Lock these items in key order, so that writers touching the same items
+        in different orders cannot deadlock."""
+        ...
+
+    def insert_item(self, item: InventoryItem) -> bool:
+        """Insert a new item; ``False`` when its (variant, location) is already taken."""
+        ...
+
+    def save_item(self, item: InventoryItem, *, expected_revision: int) -> bool:
+        """Write every field of ``item`` if the stored revision is still ``expected_revision``."""
+        ...
+
+    def delete_item(self, item_id: str) -> InventoryItem | None:
+        """Delete one item and return its last state, or ``None`` if there was none."""
+        ...
+
+    def increment(self, item_id: str, by: int, *, now_ms: int) -> InventoryItem | None:
+        """Add ``by`` units in one conditional statement (quantity-tracked, not above the max)."""
+        ...
+
+    def decrement(
+        self,
+        item_id: str,
+        by: int,
+        *,
+        preorder_request: bool,
+        restrict: bool,
+        now_ms: int,
+    ) -> InventoryItem | None:
+        """Take ``by`` units in one conditional statement, following ``domain.stock.decrement``."""
+        ...
+
+    def iter_items(self) -> Iterator[InventoryItem]:
+        """Every item of the store, in id order (for tests, exports and checks)."""
+        ...
+
+
+class Storage(Protocol):
+    """A database holding any number of stores."""
+
+    def reading(self, store_id: str) -> AbstractContextManager[Transaction]:
+        """A read-only transaction seeing one consistent snapshot."""
+        ...
+
+    def writing(self, store_id: str) -> AbstractContextManager[Transaction]:
+        """A read-write transaction; the store and its default location exist inside it."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,374 @@
+"""The statements both SQL backends share, written with SQLAlchemy Core.
+
+Each backend supplies an engine and the few things that differ between dialects (how a
+write transaction begins, how an insert skips a conflict, how rows are locked); the
+statements themselves live here, once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Insert,
+    RowMapping,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
+
+from stockroom.domain.item import (
+    PREORDER_COUNTER_MAX,
+    PREORDER_LIMIT_DEFAULT,
+    QUANTITY_MAX,
+    QUANTITY_MIN,
+    InventoryItem,
+    Preorder,
+)
+
+from .schema import inventory_items as items
+from .schema import locations, stores
+
+__all__ = ["InsertIgnoring", "SqlStorage", "SqlTransaction", "item_from_row", "item_values"]
+
+InsertIgnoring = Callable[[Any, dict[str, Any]], Insert]
+"""Builds ``INSERT ... ON CONFLICT DO NOTHING`` for a table in the backend's dialect."""
+
+DEFAULT_LOCATION_NAME = "Default location"
+
+
+def item_values(store_id: str, item: InventoryItem) -> dict[str, Any]:
+    """The column values of one item."""
+    return {
+        "store_id": store_id,
+        "id": item.id,
+        "variant_id": item.variant_id,
+        "location_id": item.location_id,
+        "product_id": item.product_id,
+        "quantity": item.quantity,
+        "in_stock": item.in_stock,
+        "preorder_enabled": item.preorder.enabled,
+        "preorder_message": item.preorder.message,
+        "preorder_limit": item.preorder.limit,
+        "preorder_counter": item.preorder.counter,
+        "extended_fields": dict(item.extended_fields) if item.extended_fields else None,
+        "revision": item.revision,
+        "created_ms": item.created_ms,
+        "updated_ms": item.updated_ms,
+    }
+
+
+def item_from_row(row: RowMapping) -> InventoryItem:
+    """The one place a stored row becomes a domain item."""
+    in_stock = row["in_stock"]
+    return InventoryItem(
+        id=row["id"],
+        variant_id=row["variant_id"],
+        location_id=row["location_id"],
+        product_id=row["product_id"],
+        quantity=row["quantity"],
+        in_stock=None if in_stock is None else bool(in_stock),
+        preorder=Preorder(
+            enabled=bool(row["preorder_enabled"]),
+            message=row["preorder_message"],
+            limit=row["preorder_limit"],
+            counter=row["preorder_counter"],
+        ),
+        revision=row["revision"],
+        created_ms=row["created_ms"],
+        updated_ms=row["updated_ms"],
+        extended_fields=row["extended_fields"],
+    )
+
+
+_ITEM_COLUMNS = [c for c in items.c if c.name != "availability_status"]
+
+
+def _increment_statement(store_id: str, item_id: str, by: int, now_ms: int) -> Any:
+    return (
+        update(items)
+        .where(
+            items.c.store_id == store_id,
+            items.c.id == item_id,
+            items.c.quantity.is_not(None),
+            items.c.quantity + by <= QUANTITY_MAX,
+        )
+        .values(
+            quantity=items.c.quantity + by,
+            revision=items.c.revision + 1,
+            updated_ms=now_ms,
+        )
+        .returning(*_ITEM_COLUMNS)
+    )
+
+
+def _decrement_statement(
+    store_id: str, item_id: str, by: int, *, preorder_request: bool, restrict: bool, now_ms: int
+) -> Any:
+    """``domain.stock.decrement`` as one conditional UPDATE.
+
+    In a preorder request on a preorder-enabled item short of stock, the stock on hand
+    (if any) is taken and the rest is booked on the preorder counter, within capacity.
+    Otherwise the quantity falls by ``by``, never below the floor.
+    """
+    q = items.c.quantity
+    floor = 0 if restrict else QUANTITY_MIN
+    plain = q - by >= floor
+    if not preorder_request:
+        new_quantity: Any = q - by
+        new_counter: Any = items.c.preorder_counter
+        allowed: Any = plain
+    else:
+        booking = and_(items.c.preorder_enabled == true(), q < by)
+        from_stock = case((q > 0, q), else_=literal(0))
+        booked = by - from_stock
+        capacity = func.coalesce(items.c.preorder_limit, PREORDER_LIMIT_DEFAULT) - (
+            items.c.preorder_counter
+        )
+        new_quantity = case((booking, q - from_stock), else_=q - by)
+        new_counter = case(
+            (booking, items.c.preorder_counter + booked), else_=items.c.preorder_counter
+        )
+        allowed = or_(
+            and_(
+                booking,
+                booked <= capacity,
+                items.c.preorder_counter + booked <= PREORDER_COUNTER_MAX,
+            ),
+            and_(not_(booking), plain),
+        )
+    return (
+        update(items)
+        .where(
+            items.c.store_id == store_id,
+            items.c.id == item_id,
+            q.is_not(None),
+            allowed,
+        )
+        .values(
+            quantity=new_quantity,
+            preorder_counter=new_counter,
+            revision=items.c.revision + 1,
+            updated_ms=now_ms,
+        )
+        .returning(*_ITEM_COLUMNS)
+    )
+
+
+class SqlTransaction:
+    """``Transaction`` over one SQLAlchemy connection inside an open transaction."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        store_id: str,
+        *,
+        insert_ignoring: InsertIgnoring,
+        locks_rows: bool,
+    ) -> None:
+        self._conn = conn
+        self._store_id = store_id
+        self._insert_ignoring = insert_ignoring
+        self._locks_rows = locks_rows
+
+    @property
+    def store_id(self) -> str:
+        return self._store_id
+
+    def default_location_id(self) -> str:
+        found = self._conn.execute(
+            select(stores.c.default_location_id).where(stores.c.id == self._store_id)
+        ).scalar_one_or_none()
+        if found is None:
+            raise LookupError(f"store {self._store_id!r} has not been created")
+        return str(found)
+
+    def location_exists(self, location_id: str) -> bool:
+        found = self._conn.execute(
+            select(locations.c.id).where(
+                locations.c.store_id == self._store_id,
+                locations.c.id == location_id,
+                locations.c.archived == false(),
+            )
+        ).first()
+        return found is not None
+
+    def get_item(self, item_id: str, *, lock: bool = False) -> InventoryItem | None:
+        query = select(*_ITEM_COLUMNS).where(
+            items.c.store_id == self._store_id, items.c.id == item_id
+        )
+        if lock and self._locks_rows:
+            query = query.with_for_update()
+        row = self._conn.execute(query).mappings().first()
+        return None if row is None else item_from_row(row)
+
+    def find_item(
+        self, variant_id: str, location_id: str, *, lock: bool = False
+    ) -> InventoryItem | None:
+        query = select(*_ITEM_COLUMNS).where(
+            items.c.store_id == self._store_id,
+            items.c.variant_id == variant_id,
+            items.c.location_id == location_id,
+        )
+        if lock and self._locks_rows:
+            query = query.with_for_update()
+        row = self._conn.execute(query).mappings().first()
+        return None if row is None else item_from_row(row)
+
+    def lock_items(self, item_ids: Sequence[str]) -> None:
+        if not self._locks_rows or not item_ids:
+            return
+        self._conn.execute(
+            select(items.c.id)
+            .where(items.c.store_id == self._store_id, items.c.id.in_(sorted(set(item_ids))))
+            .order_by(items.c.id)
+            .with_for_update()
+        ).all()
+
+    def insert_item(self, item: InventoryItem) -> bool:
+        statement = self._insert_ignoring(items, item_values(self._store_id, item))
+        inserted = self._conn.execute(statement.returning(items.c.id)).first()
+        return inserted is not None
+
+    def save_item(self, item: InventoryItem, *, expected_revision: int) -> bool:
+        values = item_values(self._store_id, item)
+        for key in ("store_id", "id", "variant_id", "location_id", "product_id", "created_ms"):
+            del values[key]
+        result = self._conn.execute(
+            update(items)
+            .where(
+                items.c.store_id == self._store_id,
+                items.c.id == item.id,
+                items.c.revision == expected_revision,
+            )
+            .values(values)
+            .returning(items.c.id)
+        ).first()
+        return result is not None
+
+    def delete_item(self, item_id: str) -> InventoryItem | None:
+        row = (
+            self._conn.execute(
+                delete(items)
+                .where(items.c.store_id == self._store_id, items.c.id == item_id)
+                .returning(*_ITEM_COLUMNS)
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else item_from_row(row)
+
+    def increment(self, item_id: str, by: int, *, now_ms: int) -> InventoryItem | None:
+        statement = _increment_statement(self._store_id, item_id, by, now_ms)
+        row = self._conn.execute(statement).mappings().first()
+        return None if row is None else item_from_row(row)
+
+    def decrement(
+        self,
+        item_id: str,
+        by: int,
+        *,
+        preorder_request: bool,
+        restrict: bool,
+        now_ms: int,
+    ) -> InventoryItem | None:
+        statement = _decrement_statement(
+            self._store_id,
+            item_id,
+            by,
+            preorder_request=preorder_request,
+            restrict=restrict,
+            now_ms=now_ms,
+        )
+        row = self._conn.execute(statement).mappings().first()
+        return None if row is None else item_from_row(row)
+
+    def iter_items(self) -> Iterator[InventoryItem]:
+        result = self._conn.execute(
+            select(*_ITEM_COLUMNS).where(items.c.store_id == self._store_id).order_by(items.c.id)
+        )
+        for row in result.mappings():
+            yield item_from_row(row)
+
+
+class SqlStorage:
+    """``Storage`` over a SQLAlchemy engine; backends subclass it for their dialect."""
+
+    locks_rows = False
+
+    def __init__(self, engine: Engine, *, now_ms: Callable[[], int]) -> None:
+        self.engine = engine
+        self._now_ms = now_ms
+        self._known_stores: set[str] = set()
+
+    def insert_ignoring(self, table: Any, values: dict[str, Any]) -> Insert:
+        raise NotImplementedError
+
+    def _begin_write(self, conn: Connection) -> Connection:
+        return conn
+
+    @contextmanager
+    def reading(self, store_id: str) -> Iterator[SqlTransaction]:
+        self._ensure_store(store_id)
+        with self.engine.connect() as conn, conn.begin():
+            yield self._transaction(conn, store_id)
+
+    @contextmanager
+    def writing(self, store_id: str) -> Iterator[SqlTransaction]:
+        self._ensure_store(store_id)
+        with self.engine.connect() as raw:
+            conn = self._begin_write(raw)
+            with conn.begin():
+                yield self._transaction(conn, store_id)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _transaction(self, conn: Connection, store_id: str) -> SqlTransaction:
+        return SqlTransaction(
+            conn, store_id, insert_ignoring=self.insert_ignoring, locks_rows=self.locks_rows
+        )
+
+    def _ensure_store(self, store_id: str) -> None:
+        """Create the store and its default location the first time it is used."""
+        if store_id in self._known_stores:
+            return
+        now = self._now_ms()
+        location_id = str(uuid.uuid4())
+        with self.engine.connect() as raw:
+            conn = self._begin_write(raw)
+            with conn.begin():
+                created = conn.execute(
+                    self.insert_ignoring(
+                        stores,
+                        {"id": store_id, "default_location_id": location_id, "created_ms": now},
+                    ).returning(stores.c.id)
+                ).first()
+                if created is not None:
+                    conn.execute(
+                        locations.insert().values(
+                            store_id=store_id,
+                            id=location_id,
+                            name=DEFAULT_LOCATION_NAME,
+                            location_type="VIRTUAL",
+                            is_default=True,
+                            archived=False,
+                            revision=1,
+                            created_ms=now,
+                            updated_ms=now,
+                        )
+                    )
+        self._known_stores.add(store_id)

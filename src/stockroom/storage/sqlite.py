@@ -1,0 +1,69 @@
+"""The embedded backend: one SQLite file in WAL mode.
+
+Durability: ``synchronous=FULL`` makes every commit wait for the write-ahead log to reach
+the disk, so an acknowledged change survives power loss. Writers take the database lock
+up front (``BEGIN IMMEDIATE``) so two writers never deadlock upgrading a read lock, and
+wait for each other through ``busy_timeout`` rather than failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Insert, create_engine, event
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from .sql import SqlStorage
+
+__all__ = ["SqliteStorage"]
+
+_BUSY_TIMEOUT_MS = 30_000
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+class SqliteStorage(SqlStorage):
+    """``Storage`` on a SQLite file named by a ``sqlite:///path`` URL."""
+
+    locks_rows = False  # BEGIN IMMEDIATE already holds the one database write lock
+
+    def __init__(self, url: str, *, now_ms: Callable[[], int], pool_size: int = 8) -> None:
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT_MS / 1000},
+            pool_size=pool_size,
+            max_overflow=32,
+        )
+        event.listen(engine, "connect", _configure_connection)
+        event.listen(engine, "begin", _begin)
+        super().__init__(engine, now_ms=now_ms)
+
+    def insert_ignoring(self, table: Any, values: dict[str, Any]) -> Insert:
+        return sqlite_insert(table).values(values).on_conflict_do_nothing()
+
+    def _begin_write(self, conn: Connection) -> Connection:
+        return conn.execution_options(stockroom_write=True)
+
+
+def _configure_connection(dbapi_connection: sqlite3.Connection, _: ConnectionPoolEntry) -> None:
+    # Hand transaction control to SQLAlchemy's "begin" event below instead of the driver.
+    dbapi_connection.isolation_level = None
+    for pragma in _PRAGMAS:
+        dbapi_connection.execute(pragma)
+
+
+def _begin(conn: Connection) -> None:
+    write = conn.get_execution_options().get("stockroom_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
