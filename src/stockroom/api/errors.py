@@ -84,7 +84,7 @@ def violation_from_decode_error(error: msgspec.MsgspecError) -> ValidationFailed
     match = _AT.match(str(error))
     assert match is not None  # the pattern matches any string
     message, path = match["message"], (match["path"] or "").lstrip(".")
-    if isinstance(error, msgspec.DecodeError):
+    if not isinstance(error, msgspec.ValidationError):  # a ValidationError is a DecodeError too
         return ValidationFailed.of("", f"the body is not valid JSON: {message}", "FORMAT")
     if missing := _MISSING.match(message):
         field_path = f"{path}.{missing['name']}" if path else missing["name"]

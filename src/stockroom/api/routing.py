@@ -129,8 +129,10 @@ async def _decode(request: Request, decoder: msgspec.json.Decoder[Any] | None) -
         raw = await _read_body(request)
     try:
         return decoder.decode(raw or b"{}")
-    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+    except msgspec.MsgspecError as error:
         raise violation_from_decode_error(error) from None
+    except UnicodeDecodeError:
+        raise ValidationFailed.of("", "the body is not valid UTF-8", "FORMAT") from None
 
 
 async def _read_body(request: Request) -> bytes:

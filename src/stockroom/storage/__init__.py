@@ -11,7 +11,7 @@ from .migrate import upgrade
 from .sql import SqlStorage
 from .sqlite import SqliteStorage
 
-__all__ = ["Storage", "Transaction", "open_storage"]
+__all__ = ["SqlStorage", "SqliteStorage", "Storage", "Transaction", "open_storage"]
 
 
 def open_storage(url: str, *, now_ms: Callable[[], int], migrate: bool = True) -> SqlStorage:

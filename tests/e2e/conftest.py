@@ -1,0 +1,75 @@
+"""A real server process on a free port, and HTTP clients each in a store of their own."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """``stockroom serve`` in a child process, stopped at the end of the session."""
+
+    def __init__(self, database_url: str, log: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = log.open("wb")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "stockroom", "serve", "--port", str(self.port),
+             "--database", database_url],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self._wait_until_healthy(log)
+
+    def _wait_until_healthy(self, log: Path) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError(f"server did not become healthy:\n{log.read_text()}")
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=15)
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("server")
+    server = LiveServer(f"sqlite:///{folder / 'stockroom.db'}", folder / "server.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store_id() -> str:
+    """A store of the test's own, so tests never see each other's items."""
+    return str(uuid.uuid4())
+
+
+@pytest.fixture
+def client(live_server: LiveServer, store_id: str) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=live_server.url, headers={"wix-site-id": store_id}, timeout=30
+    ) as http:
+        yield http
