@@ -1,14 +1,18 @@
-"""Fixtures shared by every test tier: storage backends and the clock."""
+"""Fixtures shared by every test tier: storage backends, the clock, a live server."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from stockroom.service.context import Inventory
 from stockroom.storage import SqlStorage, open_storage
+
+from .live import LiveServer
 
 BACKENDS = ["sqlite"]
 
@@ -49,3 +53,25 @@ def storage(
 @pytest.fixture
 def inventory(storage: SqlStorage, clock: FakeClock) -> Inventory:
     return Inventory(storage=storage, clock=clock)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("server")
+    server = LiveServer(f"sqlite:///{folder / 'stockroom.db'}", folder / "server.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store_id() -> str:
+    """A store of the test's own, so tests never see each other's items."""
+    return str(uuid.uuid4())
+
+
+@pytest.fixture
+def client(live_server: LiveServer, store_id: str) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=live_server.url, headers={"wix-site-id": store_id}, timeout=30
+    ) as http:
+        yield http

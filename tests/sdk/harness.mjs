@@ -18,9 +18,14 @@ const baseUrl = (process.env.STOCKROOM_URL ?? 'http://127.0.0.1:8000').replace(/
 export const wire = { last: null };
 
 // The SDK always builds `https://<apiBaseUrl><path>`: `host.apiBaseUrl` is a bare host name,
-// never a URL, and for any host other than www.wixapis.com the SDK maps paths to Wix-internal
-// prefixes (`/_api/inventory/v3/...`). So we keep the default host (www.wixapis.com), which
-// yields the public REST paths (`/stores/v3/...`), and re-target each request at Stockroom.
+// never a URL. STOCKROOM_SDK_HOST picks one of two ways to reach Stockroom:
+//   wixapis (default)  keep the SDK's default host, whose paths are the public REST ones
+//                      (`/stores/v3/...`), and send each request to Stockroom instead;
+//   custom             name Stockroom as `host.apiBaseUrl`, as an app behind a TLS proxy would;
+//                      the SDK then uses its custom-host paths (`/_api/inventory/v3/...`), and
+//                      the fetch below speaks plain http to the test server.
+const hostMode = process.env.STOCKROOM_SDK_HOST ?? 'wixapis';
+
 async function fetchFromStockroom(url, init) {
   const { pathname, search } = new URL(url);
   const response = await fetch(`${baseUrl}${pathname}${search}`, init);
@@ -35,7 +40,9 @@ async function fetchFromStockroom(url, init) {
 }
 
 export function createStockroomClient() {
+  const custom = hostMode === 'custom';
   return createClient({
+    ...(custom ? { host: { apiBaseUrl: new URL(baseUrl).host } } : {}),
     auth: ApiKeyStrategy({
       siteId: process.env.STOCKROOM_SITE_ID ?? 'site-1',
       apiKey: process.env.STOCKROOM_API_KEY ?? 'key-1',
@@ -44,6 +51,9 @@ export function createStockroomClient() {
     modules: { inventoryItemsV3 },
   });
 }
+
+/** The path prefix the SDK sends inventory calls under in this run. */
+export const inventoryPrefix = hostMode === 'custom' ? '/_api/inventory/v3' : '/stores/v3';
 
 // ---------------------------------------------------------------------------------------------
 // Runner: tests run in declaration order and may depend on state left by earlier ones.
@@ -64,7 +74,7 @@ export function test(name, fn) {
 }
 
 export async function run({ cleanup } = {}) {
-  console.log(`Stockroom SDK contract tests against ${baseUrl}`);
+  console.log(`Stockroom SDK contract tests against ${baseUrl} (host mode: ${hostMode})`);
   let passed = 0;
   let failed = 0;
   for (const { name, fn } of tests) {

@@ -1,5 +1,5 @@
 // SDK contract test for the core inventory-items methods (create/get/update/delete, bulk
-// variants, increments/decrements, preorder, update-by-filter, upsert), driven through the
+// variants, increments/decrements, preorder, upsert), driven through the
 // official Wix SDK against a running Stockroom server. Query/search/count live in query.mjs.
 //
 // Run: STOCKROOM_URL=http://127.0.0.1:8000 node inventory.mjs
@@ -7,7 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import {
-  assert, createStockroomClient, eventually, expectSdkError, GUID, needs, run, test, wire,
+  assert, createStockroomClient, expectSdkError, GUID, inventoryPrefix, needs, run, test, wire,
 } from './harness.mjs';
 
 const inventory = createStockroomClient().inventoryItemsV3;
@@ -62,6 +62,7 @@ test('get: returns the created item', async () => {
 test('wire format: REST names (id, createdDate), revision as string, no inStock on counted item', async () => {
   const created = needs(state.main, 'created item');
   await inventory.getInventoryItem(created._id);
+  assert.equal(wire.last.path, `${inventoryPrefix}/inventory-items/${created._id}`);
   const raw = JSON.parse(wire.last.body).inventoryItem;
   assert.equal(raw.id, created._id);
   assert.equal(raw._id, undefined, 'the underscore names are SDK-only');
@@ -315,23 +316,7 @@ test('preorder: decrement beyond the remaining preorder capacity fails (428 INSU
   assert.equal(item.preorderInfo.counter, 2);
 });
 
-// --- update by filter / upsert ------------------------------------------------------------
-
-test('update by filter: returns a job id and the update is applied', async () => {
-  const status = needs(state.status, 'inStock-tracked item');
-  const { jobId } = await inventory.bulkUpdateInventoryItemsByFilter(
-    { productId, variantId: variant.status },
-    { inventoryItem: { inStock: false } },
-  );
-  assert.match(jobId, GUID);
-  const item = await eventually(async () => {
-    const current = await inventory.getInventoryItem(status._id);
-    return current.inStock === false ? current : null;
-  });
-  assert.ok(item, 'item eventually has inStock=false');
-  assert.equal(item.availabilityStatus, 'OUT_OF_STOCK');
-  assert.equal(item.revision, bump(status.revision));
-});
+// --- upsert ------------------------------------------------------------
 
 // Internal (appendix A) but exported at runtime by the SDK module.
 if (typeof inventory.bulkUpsertInventoryItems === 'function') {

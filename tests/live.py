@@ -1,4 +1,4 @@
-"""A real server process on a free port, and HTTP clients each in a store of their own."""
+"""A real Stockroom server in a child process, for end-to-end and SDK tests."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 
 def _free_port() -> int:
@@ -51,25 +48,3 @@ class LiveServer:
         self._process.terminate()
         self._process.wait(timeout=15)
         self._log.close()
-
-
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("server")
-    server = LiveServer(f"sqlite:///{folder / 'stockroom.db'}", folder / "server.log")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def store_id() -> str:
-    """A store of the test's own, so tests never see each other's items."""
-    return str(uuid.uuid4())
-
-
-@pytest.fixture
-def client(live_server: LiveServer, store_id: str) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=live_server.url, headers={"wix-site-id": store_id}, timeout=30
-    ) as http:
-        yield http
