@@ -26,8 +26,8 @@ test: lint typecheck
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
@@ -42,8 +42,8 @@ e2e: $(VENV)/.installed-dev
 	$(BIN)/pytest tests/e2e tests/sdk
 
 format: $(VENV)/.installed-dev
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache tests/sdk/node_modules
