@@ -16,7 +16,8 @@ from stockroom.service.context import Inventory, now_ms
 from stockroom.settings import Settings
 from stockroom.storage import Storage, open_storage
 
-from .inventory import OPERATIONS
+from . import inventory as item_routes
+from . import queries as query_routes
 from .routing import Served, json_response, routes_for
 
 __all__ = ["INVENTORY_PREFIXES", "create_app"]
@@ -38,7 +39,8 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlet
 
     routes = [Route("/health", _health, methods=["GET"])]
     for prefix in INVENTORY_PREFIXES:
-        routes += routes_for(prefix, OPERATIONS, served)
+        # Reads by path come first, so that /inventory-items/query is not taken for an id.
+        routes += routes_for(prefix, query_routes.OPERATIONS + item_routes.OPERATIONS, served)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

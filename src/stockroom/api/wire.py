@@ -295,3 +295,82 @@ class BulkDeleteResultOut(Struct):
 class BulkDeleteResponse(Struct):
     results: list[BulkDeleteResultOut]
     bulkActionMetadata: BulkActionMetadataOut
+
+
+# ---- query, search, count ----------------------------------------------------------------
+
+Cursor = Annotated[str, Meta(max_length=16_000)]
+
+
+class CursorPagingIn(Struct):
+    limit: int | None = None
+    cursor: Cursor | None = None
+
+
+class OffsetPagingIn(Struct):
+    limit: int | None = None
+    offset: int | None = None
+
+
+class QueryIn(Struct):
+    filter: dict[str, Any] | None = None
+    sort: Annotated[list[Any], Meta(max_length=10)] | None = None
+    cursorPaging: CursorPagingIn | None = None
+    paging: OffsetPagingIn | None = None
+
+
+class QueryRequest(Struct):
+    query: QueryIn | None = None
+
+
+class SearchIn(Struct):
+    filter: dict[str, Any] | None = None
+    sort: Annotated[list[Any], Meta(max_length=10)] | None = None
+    cursorPaging: CursorPagingIn | None = None
+    search: dict[str, Any] | None = None
+    aggregations: Annotated[list[Any], Meta(max_length=10)] | None = None
+    timeZone: Annotated[str, Meta(max_length=50)] | None = None
+
+
+class SearchRequest(Struct):
+    search: SearchIn | None = None
+
+
+class CountRequest(Struct):
+    filter: dict[str, Any] | None = None
+    search: dict[str, Any] | None = None
+
+
+class CursorsOut(Struct, omit_defaults=True):
+    next: str | UnsetType = UNSET
+    prev: str | UnsetType = UNSET
+
+
+class QueryPagingOut(Struct):
+    count: int
+    cursors: CursorsOut
+
+
+class SearchPagingOut(Struct):
+    count: int
+    cursors: CursorsOut
+    hasNext: bool
+
+
+class QueryResponse(Struct):
+    inventoryItems: list[InventoryItemOut]
+    pagingMetadata: QueryPagingOut
+
+
+class AggregationDataOut(Struct):
+    results: list[dict[str, Any]]
+
+
+class SearchResponse(Struct):
+    inventoryItems: list[InventoryItemOut]
+    pagingMetadata: SearchPagingOut
+    aggregationData: AggregationDataOut
+
+
+class CountResponse(Struct):
+    count: int

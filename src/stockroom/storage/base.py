@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, RowMapping
 
 from stockroom.domain.item import InventoryItem
 
@@ -75,6 +77,29 @@ class Transaction(Protocol):
         """Take ``by`` units in one conditional statement, following ``domain.stock.decrement``."""
         ...
 
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect, for the query compiler: ``sqlite`` or ``postgresql``."""
+        ...
+
+    def select_items(
+        self, condition: ColumnElement[bool], order_by: Sequence[Any], limit: int
+    ) -> list[InventoryItem]:
+        """Items of the store meeting ``condition``, in order, at most ``limit``."""
+        ...
+
+    def count_items(self, condition: ColumnElement[bool]) -> int: ...
+
+    def select_rows(
+        self,
+        columns: Sequence[ColumnElement[Any]],
+        condition: ColumnElement[bool],
+        *,
+        group_by: Sequence[ColumnElement[Any]] = (),
+    ) -> list[RowMapping]:
+        """Computed columns over the store's items meeting ``condition`` (aggregations)."""
+        ...
+
     def iter_items(self) -> Iterator[InventoryItem]:
         """Every item of the store, in id order (for tests, exports and checks)."""
         ...
@@ -89,6 +114,10 @@ class Storage(Protocol):
 
     def writing(self, store_id: str) -> AbstractContextManager[Transaction]:
         """A read-write transaction; the store and its default location exist inside it."""
+        ...
+
+    def secret(self, name: str) -> bytes:
+        """A key shared by every process using this database (cursor signing)."""
         ...
 
     def close(self) -> None: ...

@@ -27,7 +27,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["AVAILABILITY_SQL", "inventory_items", "locations", "metadata", "stores"]
+__all__ = [
+    "AVAILABILITY_SQL",
+    "inventory_items",
+    "job_items",
+    "jobs",
+    "locations",
+    "metadata",
+    "secrets",
+    "stores",
+]
 
 metadata = MetaData(
     naming_convention={
@@ -94,6 +103,15 @@ inventory_items = Table(
     Column("revision", BigInteger, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
+    # The read-only product summary (spec 2.3), kept in step with the catalog.
+    Column("product_name", String(80)),
+    Column("variant_name", String(250)),
+    Column("variant_sku", String(40)),
+    Column("variant_barcode", String(40)),
+    Column("variant_visible", Boolean),
+    Column("brand_id", String(36)),
+    Column("brand_name", String(50)),
+    Column("direct_category_ids", _Json),
     PrimaryKeyConstraint("store_id", "id"),
     UniqueConstraint("store_id", "variant_id", "location_id"),
     CheckConstraint("(quantity IS NULL) <> (in_stock IS NULL)", name="one_tracking_method"),
@@ -102,4 +120,49 @@ inventory_items = Table(
     Index(None, "store_id", "product_id"),
     Index(None, "store_id", "location_id"),
     Index(None, "store_id", "created_ms", "id"),
+    Index(None, "store_id", "updated_ms", "id"),
+    Index(None, "store_id", "availability_status", "created_ms"),
+    Index(None, "store_id", "quantity"),
+    Index(None, "store_id", "product_name"),
 )
+
+secrets = Table(
+    "secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(128), nullable=False),
+)
+"""Keys shared by every server process (the cursor signing key), made on first use."""
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("store_id", String(64), nullable=False),
+    Column("id", String(36), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("request", _Json, nullable=False),
+    Column("items_to_process", Integer, nullable=False),
+    Column("items_succeeded", Integer, nullable=False),
+    Column("items_failed", Integer, nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until_ms", BigInteger),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("store_id", "id"),
+    Index(None, "status", "lease_until_ms"),
+)
+"""By-filter bulk actions, run in the background (the Async Jobs API reads them)."""
+
+job_items = Table(
+    "job_items",
+    metadata,
+    Column("store_id", String(64), nullable=False),
+    Column("job_id", String(36), nullable=False),
+    Column("item_id", String(36), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("error", _Json),
+    PrimaryKeyConstraint("store_id", "job_id", "item_id"),
+    Index(None, "store_id", "job_id", "state"),
+)
+"""The items a job will touch, fixed when it is submitted, and what became of each."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from secrets import token_hex
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
     Insert,
@@ -37,10 +39,11 @@ from stockroom.domain.item import (
     QUANTITY_MIN,
     InventoryItem,
     Preorder,
+    ProductSummary,
 )
 
 from .schema import inventory_items as items
-from .schema import locations, stores
+from .schema import locations, secrets, stores
 
 __all__ = ["InsertIgnoring", "SqlStorage", "SqlTransaction", "item_from_row", "item_values"]
 
@@ -68,7 +71,42 @@ def item_values(store_id: str, item: InventoryItem) -> dict[str, Any]:
         "revision": item.revision,
         "created_ms": item.created_ms,
         "updated_ms": item.updated_ms,
+        **_product_values(item.product),
     }
+
+
+def _product_values(product: ProductSummary | None) -> dict[str, Any]:
+    if product is None:
+        product = _NO_PRODUCT
+    return {
+        "product_name": product.name,
+        "variant_name": product.variant_name,
+        "variant_sku": product.variant_sku,
+        "variant_barcode": product.variant_barcode,
+        "variant_visible": product.variant_visible,
+        "brand_id": product.brand_id,
+        "brand_name": product.brand_name,
+        "direct_category_ids": (
+            list(product.direct_category_ids) if product.direct_category_ids else None
+        ),
+    }
+
+
+_NO_PRODUCT = ProductSummary()
+
+
+def _product_from_row(row: RowMapping) -> ProductSummary | None:
+    summary = ProductSummary(
+        name=row["product_name"],
+        variant_name=row["variant_name"],
+        variant_sku=row["variant_sku"],
+        variant_barcode=row["variant_barcode"],
+        variant_visible=None if row["variant_visible"] is None else bool(row["variant_visible"]),
+        brand_id=row["brand_id"],
+        brand_name=row["brand_name"],
+        direct_category_ids=tuple(row["direct_category_ids"] or ()),
+    )
+    return None if summary == _NO_PRODUCT else summary
 
 
 def item_from_row(row: RowMapping) -> InventoryItem:
@@ -91,6 +129,7 @@ def item_from_row(row: RowMapping) -> InventoryItem:
         created_ms=row["created_ms"],
         updated_ms=row["updated_ms"],
         extended_fields=row["extended_fields"],
+        product=_product_from_row(row),
     )
 
 
@@ -296,6 +335,45 @@ class SqlTransaction:
         row = self._conn.execute(statement).mappings().first()
         return None if row is None else item_from_row(row)
 
+    @property
+    def dialect(self) -> str:
+        return self._conn.dialect.name
+
+    def select_items(
+        self,
+        condition: ColumnElement[bool],
+        order_by: Sequence[Any],
+        limit: int,
+    ) -> list[InventoryItem]:
+        rows = self._conn.execute(
+            select(*_ITEM_COLUMNS)
+            .where(items.c.store_id == self._store_id, condition)
+            .order_by(*order_by)
+            .limit(limit)
+        ).mappings()
+        return [item_from_row(row) for row in rows]
+
+    def count_items(self, condition: ColumnElement[bool]) -> int:
+        found = self._conn.execute(
+            select(func.count()).where(items.c.store_id == self._store_id, condition)
+        ).scalar_one()
+        return int(found)
+
+    def select_rows(
+        self,
+        columns: Sequence[ColumnElement[Any]],
+        condition: ColumnElement[bool],
+        *,
+        group_by: Sequence[ColumnElement[Any]] = (),
+    ) -> list[RowMapping]:
+        statement = (
+            select(*columns)
+            .select_from(items)
+            .where(items.c.store_id == self._store_id, condition)
+            .group_by(*group_by)
+        )
+        return list(self._conn.execute(statement).mappings())
+
     def iter_items(self) -> Iterator[InventoryItem]:
         result = self._conn.execute(
             select(*_ITEM_COLUMNS).where(items.c.store_id == self._store_id).order_by(items.c.id)
@@ -313,6 +391,7 @@ class SqlStorage:
         self.engine = engine
         self._now_ms = now_ms
         self._known_stores: set[str] = set()
+        self._secrets: dict[str, bytes] = {}
 
     def insert_ignoring(self, table: Any, values: dict[str, Any]) -> Insert:
         raise NotImplementedError
@@ -336,6 +415,24 @@ class SqlStorage:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def secret(self, name: str) -> bytes:
+        """A random key shared by every process using this database, made on first use."""
+        if name in self._secrets:
+            return self._secrets[name]
+        with self.engine.connect() as raw:
+            conn = self._begin_write(raw)
+            with conn.begin():
+                conn.execute(self.insert_ignoring(secrets, {"name": name, "value": token_hex(32)}))
+                value = conn.execute(
+                    select(secrets.c.value).where(secrets.c.name == name)
+                ).scalar_one()
+        self._secrets[name] = bytes.fromhex(value)
+        return self._secrets[name]
 
     def _transaction(self, conn: Connection, store_id: str) -> SqlTransaction:
         return SqlTransaction(

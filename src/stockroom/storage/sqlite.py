@@ -62,6 +62,12 @@ def _configure_connection(dbapi_connection: sqlite3.Connection, _: ConnectionPoo
     dbapi_connection.isolation_level = None
     for pragma in _PRAGMAS:
         dbapi_connection.execute(pragma)
+    # SQLite's lower() folds only ASCII; queries fold case with Python's rules instead.
+    dbapi_connection.create_function("py_lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _begin(conn: Connection) -> None:

@@ -1,0 +1,176 @@
+"""The query language compiled to SQLAlchemy Core expressions over ``inventory_items``.
+
+Every value reaches the database as a bound parameter; no user text is ever part of the SQL.
+Comparisons are two-valued: a missing value makes a comparison false (and ``$ne``/``$nin``
+true), never NULL, so ``$not`` means the same here as in ``evaluate``.
+
+The few constructs that differ between SQLite and PostgreSQL (JSON arrays, case folding)
+are chosen by dialect name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import JSONB, array
+from sqlalchemy.sql.elements import UnaryExpression
+
+from stockroom.storage.schema import inventory_items as items
+
+from .fields import Field, Kind
+from .filter import All, AnyOf, Compare, Node, Not
+from .sorting import Order
+
+__all__ = ["after_key", "column_of", "like_prefix", "lowered", "order_by", "where"]
+
+
+def column_of(field: Field) -> ColumnElement[Any]:
+    """The SQL expression holding a field's value."""
+    if field.column == "track_quantity":
+        return items.c.quantity.is_not(None)
+    return items.c[field.column]
+
+
+def lowered(expression: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """Unicode lower-casing: PostgreSQL's ``lower``; on SQLite, Python's, registered as
+    ``py_lower`` by the backend (SQLite's own only folds ASCII)."""
+    return func.lower(expression) if dialect == "postgresql" else func.py_lower(expression)
+
+
+def like_prefix(prefix: str) -> str:
+    """A LIKE pattern matching strings that start with ``prefix``, escaped with ``\\``."""
+    return _escape_like(prefix) + "%"
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def where(node: Node, dialect: str) -> ColumnElement[bool]:
+    """The WHERE condition of a filter tree."""
+    if isinstance(node, All):
+        return and_(true(), *(where(part, dialect) for part in node.parts))
+    if isinstance(node, AnyOf):
+        return or_(false(), *(where(part, dialect) for part in node.parts))
+    if isinstance(node, Not):
+        return not_(where(node.part, dialect))
+    if node.field.kind is Kind.ARRAY:
+        return _array_condition(node, dialect)
+    return _scalar_condition(node, dialect)
+
+
+def _scalar_condition(node: Compare, dialect: str) -> ColumnElement[bool]:
+    column = column_of(node.field)
+    op, value = node.op, node.value
+    present = column.is_not(None) if node.field.nullable else true()
+    if op == "$exists":
+        return present if value else column.is_(None)
+    if op == "$isEmpty":
+        empty = or_(column.is_(None), column == "")
+        return empty if value else not_(empty)
+    if op == "$eq":
+        return column.is_(None) if value is None else and_(present, column == value)
+    if op == "$ne":
+        return column.is_not(None) if value is None else or_(column.is_(None), column != value)
+    if op in ("$in", "$hasSome"):
+        return and_(present, column.in_(value)) if value else false()
+    if op == "$nin":
+        return or_(column.is_(None), column.not_in(value)) if value else true()
+    if op == "$startsWith":
+        pattern = like_prefix(value.lower())
+        return and_(present, lowered(column, dialect).like(pattern, escape="\\"))
+    comparison = {
+        "$gt": column > value,
+        "$gte": column >= value,
+        "$lt": column < value,
+        "$lte": column <= value,
+    }[op]
+    return and_(present, comparison)
+
+
+def _array_condition(node: Compare, dialect: str) -> ColumnElement[bool]:
+    column = column_of(node.field)
+    op, value = node.op, node.value
+    if op == "$exists":
+        return column.is_not(None) if value else column.is_(None)
+    if dialect == "postgresql":
+        document = type_coerce(column, JSONB)
+        if op == "$isEmpty":
+            empty = or_(column.is_(None), func.jsonb_array_length(document) == 0)
+            return empty if value else not_(empty)
+        if not value:
+            return false()
+        candidates = array(list(value))
+        if op == "$hasSome":
+            return and_(column.is_not(None), document.has_any(candidates))
+        return and_(column.is_not(None), document.has_all(candidates))
+    elements = func.json_each(column).table_valued("value")
+    if op == "$isEmpty":
+        empty = or_(column.is_(None), func.json_array_length(column) == 0)
+        return empty if value else not_(empty)
+    if not value:
+        return false()
+    matching = select(literal(1)).select_from(elements).where(elements.c.value.in_(value))
+    if op == "$hasSome":
+        return and_(column.is_not(None), matching.exists())
+    distinct = (
+        select(func.count(elements.c.value.distinct()))
+        .select_from(elements)
+        .where(elements.c.value.in_(value))
+        .scalar_subquery()
+    )
+    return and_(column.is_not(None), type_coerce(distinct, Integer) == len(set(value)))
+
+
+def order_by(order: Order) -> list[UnaryExpression[Any]]:
+    """ORDER BY clauses: missing values first ascending, last descending, then ``id``."""
+    clauses = []
+    for key in order.total:
+        column = column_of(key.field)
+        clauses.append(
+            column.asc().nulls_first() if key.direction == "ASC" else column.desc().nulls_last()
+        )
+    return clauses
+
+
+def after_key(order: Order, last: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after the row whose sort values were ``last`` (one per ``order.total``).
+
+    For keys k1..kn: (k1 after) OR (k1 equal AND k2 after) OR ... in the order's own terms,
+    where "after" respects each key's direction and where its missing values sort.
+    """
+    alternatives = []
+    equal_so_far: list[ColumnElement[bool]] = []
+    for key, value in zip(order.total, last, strict=True):
+        column = column_of(key.field)
+        after: ColumnElement[bool]
+        if value is None:
+            after = column.is_not(None) if key.direction == "ASC" else false()
+            equal = column.is_(None)
+        else:
+            if key.direction == "ASC":
+                after = column > value
+            else:
+                after = (
+                    or_(column < value, column.is_(None))
+                    if key.field.nullable
+                    else (column < value)
+                )
+            equal = column == value
+        alternatives.append(and_(*equal_so_far, after))
+        equal_so_far.append(equal)
+    return or_(*alternatives)

@@ -1,0 +1,97 @@
+"""Which item fields a query may filter, sort, search and aggregate, and with which operators.
+
+This is spec 4.2 and the SDK's ``InventoryItemQuerySpec``/``InventoryItemSearchSpec`` as data.
+Anything not listed here is refused with a 400 naming the field and the operator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Final
+
+__all__ = ["FIELDS", "SEARCHABLE", "Field", "Kind", "field_named"]
+
+
+class Kind(Enum):
+    ID = "id"  # GUID strings: equality, ranges, prefixes
+    STRING = "string"
+    NUMBER = "number"
+    DATE = "date"  # ISO-8601 on the wire, integer milliseconds in storage
+    BOOL = "bool"
+    ENUM = "enum"
+    ARRAY = "array"  # an array of strings
+
+
+_SCALAR_COMMON = frozenset({"$eq", "$ne", "$exists", "$in", "$nin", "$hasSome"})
+_RANGES = frozenset({"$gt", "$gte", "$lt", "$lte"})
+
+OPERATORS: Final[dict[Kind, frozenset[str]]] = {
+    Kind.ID: _SCALAR_COMMON | _RANGES | {"$startsWith"},
+    Kind.STRING: _SCALAR_COMMON | _RANGES | {"$startsWith", "$isEmpty"},
+    Kind.NUMBER: _SCALAR_COMMON | _RANGES,
+    Kind.DATE: _SCALAR_COMMON | _RANGES,
+    Kind.BOOL: _SCALAR_COMMON,
+    Kind.ENUM: _SCALAR_COMMON,
+    Kind.ARRAY: frozenset({"$hasSome", "$hasAll", "$isEmpty", "$exists"}),
+}
+
+OPERATOR_ALIASES: Final = {"$le": "$lte", "$ge": "$gte"}
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One queryable field: its REST path, storage column and what may be done with it."""
+
+    path: str
+    column: str
+    kind: Kind
+    sortable: bool = True
+    searchable: bool = False
+    nullable: bool = False
+    values: frozenset[str] = frozenset()  # the allowed values of an ENUM
+
+    @property
+    def operators(self) -> frozenset[str]:
+        return OPERATORS[self.kind]
+
+
+AVAILABILITY_VALUES = frozenset({"IN_STOCK", "OUT_OF_STOCK", "PREORDER"})
+
+FIELDS: Final[dict[str, Field]] = {
+    f.path: f
+    for f in (
+        Field("id", "id", Kind.ID, sortable=False),
+        Field("variantId", "variant_id", Kind.ID, sortable=False),
+        Field("locationId", "location_id", Kind.ID, sortable=False),
+        Field("productId", "product_id", Kind.STRING),
+        Field("createdDate", "created_ms", Kind.DATE),
+        Field("updatedDate", "updated_ms", Kind.DATE),
+        Field("quantity", "quantity", Kind.NUMBER, nullable=True),
+        Field("inStock", "in_stock", Kind.BOOL, nullable=True),
+        Field("trackQuantity", "track_quantity", Kind.BOOL),
+        Field("availabilityStatus", "availability_status", Kind.ENUM, values=AVAILABILITY_VALUES),
+        Field("preorderInfo.enabled", "preorder_enabled", Kind.BOOL),
+        Field("product.name", "product_name", Kind.STRING, searchable=True, nullable=True),
+        Field("product.variantName", "variant_name", Kind.STRING, searchable=True, nullable=True),
+        Field("product.variantSku", "variant_sku", Kind.STRING, searchable=True, nullable=True),
+        Field(
+            "product.variantBarcode", "variant_barcode", Kind.STRING, searchable=True, nullable=True
+        ),
+        Field("product.brand.id", "brand_id", Kind.STRING, nullable=True),
+        Field("product.directCategoryIds", "direct_category_ids", Kind.ARRAY, nullable=True),
+    )
+}
+
+SEARCHABLE: Final = tuple(f for f in FIELDS.values() if f.searchable)
+
+# The SDK's names for a few fields, accepted wherever a field is named by a string value
+# (sort ``fieldName``, aggregation ``fieldPath``, search ``fields``).
+_SDK_NAMES: Final = {"_id": "id", "_createdDate": "createdDate", "_updatedDate": "updatedDate"}
+
+
+def field_named(path: str) -> Field | None:
+    """The field at a REST path (or its SDK alias), or ``None`` if it cannot be queried."""
+    return FIELDS.get(_SDK_NAMES.get(path, path)) or FIELDS.get(
+        path.replace("._id", ".id") if path.endswith("._id") else ""
+    )

@@ -1,0 +1,114 @@
+"""Use cases that read many items: query, search (with aggregations) and count.
+
+Pages are cut by keyset, never by offset: the next page starts strictly after the last row's
+sort values, so rows inserted or deleted between pages neither repeat nor vanish, and a page
+deep in a large result costs the same as the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_
+
+from stockroom.domain.item import InventoryItem
+from stockroom.query import aggregate
+from stockroom.query.compile import after_key, order_by, where
+from stockroom.query.filter import parse_filter, parse_time_zone
+from stockroom.query.plan import Plan
+from stockroom.query.search import TextSearch, parse_search, search_where
+from stockroom.storage.base import Transaction
+
+from .context import Inventory
+
+__all__ = ["CURSOR_KEY", "Page", "count_items", "find_page", "matching"]
+
+CURSOR_KEY = "cursor-signing"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[InventoryItem]
+    next_cursor: str | None
+    prev_cursor: str | None
+    aggregations: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+
+def matching(plan_filter: Any, search: TextSearch | None, dialect: str) -> ColumnElement[bool]:
+    """The WHERE condition of a filter tree and an optional free-text search."""
+    condition = where(plan_filter, dialect)
+    if search is not None:
+        condition = and_(condition, search_where(search, dialect))
+    return condition
+
+
+def find_page(
+    inventory: Inventory,
+    *,
+    store_id: str,
+    plan: Plan,
+    aggregations: Sequence[aggregate.Aggregation] = (),
+) -> Page:
+    """One page of the items a plan matches, with cursors to its neighbours."""
+    key = inventory.storage.secret(CURSOR_KEY)
+    with inventory.storage.reading(store_id) as tx:
+        condition = matching(plan.filter, plan.search, tx.dialect)
+        backwards = plan.before is not None
+        order = plan.order.reversed() if backwards else plan.order
+        bound = plan.before if backwards else plan.after
+        page_condition = and_(condition, after_key(order, bound)) if bound else condition
+        rows = tx.select_items(page_condition, order_by(order), plan.limit + 1)
+        more = len(rows) > plan.limit
+        rows = rows[: plan.limit]
+        results = _aggregate(tx, condition, aggregations, plan.time_zone) if aggregations else []
+    if backwards:
+        rows.reverse()
+    first, last = (plan.key_of(rows[0]), plan.key_of(rows[-1])) if rows else (None, None)
+    if backwards:
+        next_cursor = plan.cursor(store_id, key, after=last) if last else None
+        prev_cursor = plan.cursor(store_id, key, before=first) if more and first else None
+    else:
+        next_cursor = plan.cursor(store_id, key, after=last) if more and last else None
+        prev_cursor = (
+            plan.cursor(store_id, key, before=first) if plan.after is not None and first else None
+        )
+    return Page(rows, next_cursor, prev_cursor, results)
+
+
+def count_items(
+    inventory: Inventory,
+    *,
+    store_id: str,
+    raw_filter: Any,
+    raw_search: Any,
+    where_prefix: str = "",
+) -> int:
+    """How many items match a filter and search (spec Appendix A, CountInventoryItems)."""
+    prefix = f"{where_prefix}." if where_prefix else ""
+    node = parse_filter(raw_filter, where=f"{prefix}filter")
+    search = parse_search(raw_search, where=f"{prefix}search")
+    with inventory.storage.reading(store_id) as tx:
+        return tx.count_items(matching(node, search, tx.dialect))
+
+
+def _aggregate(
+    tx: Transaction,
+    condition: ColumnElement[bool],
+    aggregations: Sequence[aggregate.Aggregation],
+    time_zone: str | None,
+) -> list[dict[str, Any]]:
+    zone = parse_time_zone(time_zone)
+    results = []
+    for aggregation in aggregations:
+        grouping = aggregate.Grouping(aggregation)
+        columns, group_by = grouping.columns()
+        found = tx.select_rows(columns, condition, group_by=group_by)
+        rows = aggregate.rows_from_sql(grouping, found)
+        results.append(aggregate.shape(aggregation, rows, zone))
+    return results
