@@ -157,7 +157,8 @@ def _from_r_parameter(request: Request) -> bytes:
     if len(encoded) > MAX_BODY_BYTES:
         raise _too_large()
     try:
-        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        padded = encoded + "=" * (-len(encoded) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         raise ValidationFailed.of(".r", "not valid base64url", "FORMAT") from None
 

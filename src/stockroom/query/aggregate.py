@@ -253,6 +253,8 @@ def group_in_memory(grouping: Grouping, items: Sequence[InventoryItem]) -> list[
     """The rows ``Grouping.columns`` would select, computed from items without SQL."""
     groups: dict[tuple[Any, ...], list[InventoryItem]] = defaultdict(list)
     buckets = [level for level in grouping.levels if level.buckets]
+    if not buckets:
+        groups[()] = []  # like SQL, a scalar over no rows still has one (empty) group
     for item in items:
         groups[tuple(_bucket_value(level, item) for level in buckets)].append(item)
     last = grouping.levels[-1]

@@ -155,6 +155,7 @@ def after_key(order: Order, last: Sequence[Any]) -> ColumnElement[bool]:
     """
     alternatives = []
     equal_so_far: list[ColumnElement[bool]] = []
+    equal: ColumnElement[bool]
     for key, value in zip(order.total, last, strict=True):
         column = column_of(key.field)
         after: ColumnElement[bool]
@@ -162,15 +163,15 @@ def after_key(order: Order, last: Sequence[Any]) -> ColumnElement[bool]:
             after = column.is_not(None) if key.direction == "ASC" else false()
             equal = column.is_(None)
         else:
+            # A bound parameter, not a constant: SQLAlchemy refuses ``column > True``.
+            bound = literal(value, column.type)
             if key.direction == "ASC":
-                after = column > value
+                after = column > bound
+            elif key.field.nullable:
+                after = or_(column < bound, column.is_(None))
             else:
-                after = (
-                    or_(column < value, column.is_(None))
-                    if key.field.nullable
-                    else (column < value)
-                )
-            equal = column == value
+                after = column < bound
+            equal = column == bound
         alternatives.append(and_(*equal_so_far, after))
         equal_so_far.append(equal)
     return or_(*alternatives)

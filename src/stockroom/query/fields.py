@@ -79,7 +79,13 @@ FIELDS: Final[dict[str, Field]] = {
             "product.variantBarcode", "variant_barcode", Kind.STRING, searchable=True, nullable=True
         ),
         Field("product.brand.id", "brand_id", Kind.STRING, nullable=True),
-        Field("product.directCategoryIds", "direct_category_ids", Kind.ARRAY, nullable=True),
+        Field(
+            "product.directCategoryIds",
+            "direct_category_ids",
+            Kind.ARRAY,
+            sortable=False,  # an order of arrays means nothing a client could rely on
+            nullable=True,
+        ),
     )
 }
 

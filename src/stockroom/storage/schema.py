@@ -47,7 +47,7 @@ metadata = MetaData(
     }
 )
 
-_Json = JSON().with_variant(JSONB(), "postgresql")
+_Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 stores = Table(
     "stores",
