@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ def _free_port() -> int:
 class LiveServer:
     """``stockroom serve`` in a child process, stopped at the end of the session."""
 
-    def __init__(self, database_url: str, log: Path) -> None:
+    def __init__(self, database_url: str, log: Path, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("wb")
@@ -29,6 +30,7 @@ class LiveServer:
              "--database", database_url],
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            env=os.environ | (env or {}),
         )  # fmt: skip
         self._wait_until_healthy(log)
 
@@ -43,6 +45,12 @@ class LiveServer:
             except httpx.TransportError:
                 time.sleep(0.05)
         raise RuntimeError(f"server did not become healthy:\n{log.read_text()}")
+
+    def kill(self) -> None:
+        """Stop the server the hard way (SIGKILL), as a crash or power cut would."""
+        self._process.kill()
+        self._process.wait(timeout=15)
+        self._log.close()
 
     def stop(self) -> None:
         self._process.terminate()

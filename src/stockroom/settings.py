@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, Final
 
 __all__ = ["DEFAULT_DATABASE_URL", "DEFAULT_STORE_ID", "Settings"]
 
 DEFAULT_DATABASE_URL = f"sqlite:///{Path('data') / 'stockroom.db'}"
 DEFAULT_STORE_ID = "default"
+
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,14 +24,21 @@ class Settings:
     default_store_id: str = DEFAULT_STORE_ID
     migrate_on_start: bool = True
     worker_threads: int = 32
+    run_jobs: bool = True
+    job_lease_ms: int = 30_000
+    job_batch: int = 200
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then ``STOCKROOM_*`` environment variables, then explicit overrides."""
-        values: dict[str, object] = {}
-        if url := os.environ.get("STOCKROOM_DATABASE_URL"):
-            values["database_url"] = url
-        if store := os.environ.get("STOCKROOM_DEFAULT_STORE_ID"):
-            values["default_store_id"] = store
+        """Defaults, then ``STOCKROOM_<FIELD>`` environment variables, then explicit
+        overrides (``None`` overrides are ignored)."""
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = os.environ.get(f"STOCKROOM_{field.name.upper()}")
+            if raw:
+                values[field.name] = _PARSERS[field.type](raw)  # type: ignore[index]
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
+
+
+_PARSERS: Final[dict[str, Callable[[str], object]]] = {"str": str, "int": int, "bool": _flag}

@@ -7,7 +7,9 @@
 // works against a non-empty database.
 
 import { randomUUID } from 'node:crypto';
-import { assert, createStockroomClient, needs, run, test, wire } from './harness.mjs';
+import {
+  assert, createStockroomClient, eventually, GUID, inventoryPrefix, needs, run, test, wire,
+} from './harness.mjs';
 
 const inventory = createStockroomClient().inventoryItemsV3;
 
@@ -70,7 +72,7 @@ test('query transport: a short query is sent as GET with a base64url JSON `.r` p
   const item = needs(items.a, 'fixture items');
   await inventory.queryInventoryItems().eq('variantId', item.variantId).find();
   assert.equal(wire.last.method, 'GET');
-  assert.equal(wire.last.path, '/stores/v3/inventory-items/query');
+  assert.equal(wire.last.path, `${inventoryPrefix}/inventory-items/query`);
   const encoded = new URLSearchParams(wire.last.search).get('.r');
   const request = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
   assert.deepEqual(request, { query: { filter: { variantId: item.variantId }, cursorPaging: { limit: 50 } } });
@@ -147,6 +149,24 @@ test('count: counts items matching a filter', async () => {
   assert.deepEqual(await inventory.countInventoryItems({ filter: { productId } }), { count: fixtures.length });
   const inStock = await inventory.countInventoryItems({ filter: { productId, availabilityStatus: 'IN_STOCK' } });
   assert.equal(inStock.count, 4);
+});
+
+// --- by-filter bulk actions (background jobs) ----------------------------------------------
+
+test('update by filter: returns a job id and the update is applied', async () => {
+  const flagged = needs(items.e, 'inStock-tracked fixture');
+  const { jobId } = await inventory.bulkUpdateInventoryItemsByFilter(
+    { productId, variantId: flagged.variantId },
+    { inventoryItem: { inStock: false } },
+  );
+  assert.match(jobId, GUID);
+  const item = await eventually(async () => {
+    const current = await inventory.getInventoryItem(flagged._id);
+    return current.inStock === false ? current : null;
+  });
+  assert.ok(item, 'the item eventually has inStock=false');
+  assert.equal(item.availabilityStatus, 'OUT_OF_STOCK');
+  assert.equal(item.revision, String(Number(flagged.revision) + 1));
 });
 
 await run({

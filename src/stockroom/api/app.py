@@ -13,10 +13,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stockroom.service.context import Inventory, now_ms
+from stockroom.service.jobs import JobRunner
 from stockroom.settings import Settings
 from stockroom.storage import Storage, open_storage
 
 from . import inventory as item_routes
+from . import jobs as job_routes
 from . import queries as query_routes
 from .routing import Served, json_response, routes_for
 
@@ -24,6 +26,9 @@ __all__ = ["INVENTORY_PREFIXES", "create_app"]
 
 INVENTORY_PREFIXES = ("/stores/v3", "/_api/inventory/v3")
 """The documented REST prefix, and the one the JS SDK uses against a custom host."""
+
+JOB_PREFIXES = ("/async-jobs/v1/async-jobs", "/v1/async-jobs")
+"""The Async Jobs API, at its REST path and the shorter one some of its pages print."""
 
 
 def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlette:
@@ -33,18 +38,35 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlet
             settings.database_url, now_ms=now_ms, migrate=settings.migrate_on_start
         )
     inventory = Inventory(storage=storage)
-    served = Served(inventory, settings.default_store_id, CapacityLimiter(settings.worker_threads))
+    runner = (
+        JobRunner(inventory, lease_ms=settings.job_lease_ms, batch=settings.job_batch)
+        if settings.run_jobs
+        else None
+    )
+    served = Served(
+        inventory,
+        settings.default_store_id,
+        CapacityLimiter(settings.worker_threads),
+        wake_jobs=runner.wake if runner else lambda: None,
+    )
     with storage.writing(settings.default_store_id):
         pass  # creates the default store and its default location on first start
 
     routes = [Route("/health", _health, methods=["GET"])]
     for prefix in INVENTORY_PREFIXES:
         # Reads by path come first, so that /inventory-items/query is not taken for an id.
-        routes += routes_for(prefix, query_routes.OPERATIONS + item_routes.OPERATIONS, served)
+        operations = query_routes.OPERATIONS + job_routes.OPERATIONS + item_routes.OPERATIONS
+        routes += routes_for(prefix, operations, served)
+    for prefix in JOB_PREFIXES:
+        routes += routes_for(prefix, job_routes.JOB_OPERATIONS, served)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if runner is not None:
+            runner.start()
         yield
+        if runner is not None:
+            runner.stop()
         storage.close()
 
     return Starlette(

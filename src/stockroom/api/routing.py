@@ -48,6 +48,7 @@ class Call:
     store_id: str
     path: dict[str, str]
     body: Any
+    wake_jobs: Callable[[], None] = lambda: None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ class Served:
     inventory: Inventory
     default_store_id: str
     limiter: CapacityLimiter
+    wake_jobs: Callable[[], None] = lambda: None
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -107,7 +109,7 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
             for name in path_checks:
                 _check_guid(name, path[name])
             body = await _decode(request, decoder)
-            call = Call(served.inventory, store_id, path, body)
+            call = Call(served.inventory, store_id, path, body, served.wake_jobs)
             result = await anyio.to_thread.run_sync(op.handle, call, limiter=served.limiter)
         except StockroomError as error:
             return error_response(error)
@@ -123,6 +125,8 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
 async def _decode(request: Request, decoder: msgspec.json.Decoder[Any] | None) -> Any:
     if decoder is None:
         return None
+    if request.method == "GET" and ".r" not in request.query_params:
+        return _from_flat_parameters(request, decoder.type)
     if request.method == "GET":
         raw = _from_r_parameter(request)
     else:
@@ -147,6 +151,27 @@ async def _read_body(request: Request) -> bytes:
             raise _too_large()
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _from_flat_parameters(request: Request, kind: Any) -> Any:
+    """A GET request's body from ordinary parameters (``paging.limit=10``), the way the SDK
+    flattens simple requests; dotted names nest, and the path's own ids are skipped."""
+    nested: dict[str, Any] = {}
+    for name, value in request.query_params.items():
+        if name in request.path_params:
+            continue
+        *parents, leaf = name.split(".")
+        target = nested
+        for parent in parents:
+            child = target.setdefault(parent, {})
+            if not isinstance(child, dict):
+                raise ValidationFailed.of(name, f"{parent} is given both as a value and an object")
+            target = child
+        target[leaf] = value
+    try:
+        return msgspec.convert(nested, kind, strict=False)
+    except msgspec.ValidationError as error:
+        raise violation_from_decode_error(error) from None
 
 
 def _from_r_parameter(request: Request) -> bytes:

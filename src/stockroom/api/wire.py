@@ -374,3 +374,75 @@ class SearchResponse(Struct):
 
 class CountResponse(Struct):
     count: int
+
+
+# ---- by-filter actions and async jobs ----------------------------------------------------
+
+
+class UpdateByFilterRequest(Struct):
+    inventoryItem: ItemUpdateIn
+    filter: dict[str, Any] | None = None
+    search: dict[str, Any] | None = None
+    fieldMask: FieldMaskIn | str | None = None
+
+
+class DeleteByFilterRequest(Struct):
+    filter: dict[str, Any] | None = None
+    search: dict[str, Any] | None = None
+
+
+class AdjustmentIn(Struct):
+    incrementBy: Amount | None = None
+    decrementBy: Amount | None = None
+
+
+class AdjustByFilterRequest(Struct):
+    adjustment: AdjustmentIn
+    filter: dict[str, Any] | None = None
+    search: dict[str, Any] | None = None
+    trackQuantity: bool = False
+
+
+class SetOrAdjustByFilterRequest(Struct):
+    adjustedInventoryAction: AdjustmentIn
+    filter: dict[str, Any] | None = None
+    search: dict[str, Any] | None = None
+
+
+class JobIdResponse(Struct):
+    jobId: str
+
+
+class CountersOut(Struct):
+    itemsToProcess: int
+    itemsSucceeded: int
+    itemsFailed: int
+
+
+class JobOut(Struct):
+    id: str
+    status: Literal["INITIALIZED", "PROCESSING", "FINISHED", "FAILED"]
+    counters: CountersOut
+    counts: CountersOut
+    metadata: dict[str, Any]
+    createdDate: str
+    updatedDate: str
+
+
+class JobResponse(Struct):
+    job: JobOut
+
+
+class ListJobItemsRequest(Struct):
+    paging: CursorPagingIn | None = None
+
+
+class JobItemOut(Struct, omit_defaults=True):
+    id: str
+    success: bool
+    error: ApplicationErrorOut | UnsetType = UNSET
+
+
+class ListJobItemsResponse(Struct):
+    items: list[JobItemOut]
+    pagingMetadata: SearchPagingOut

@@ -23,7 +23,7 @@ from .item import (
     preorder_capacity,
 )
 
-__all__ = ["decrement", "increment"]
+__all__ = ["adjust", "decrement", "increment"]
 
 
 def increment(item: InventoryItem, by: int, *, now_ms: int) -> InventoryItem:
@@ -106,3 +106,28 @@ def _not_tracked(item: InventoryItem) -> QuantityNotTracked:
     return QuantityNotTracked(
         "the item tracks stock with inStock, not a quantity", inventoryItemId=item.id
     )
+
+
+def adjust(item: InventoryItem, by: int, *, track_untracked: bool, now_ms: int) -> InventoryItem:
+    """A by-filter adjustment (spec Appendix A): ``by`` units up (positive) or down.
+
+    Downward adjustments stop at zero, and an item already below zero cannot go lower. An
+    item tracked by the in-stock flag fails with ``QuantityNotTracked`` unless
+    ``track_untracked``, which switches it to quantity tracking with ``abs(by)`` units.
+
+    Raises ``QuantityNotTracked``, ``InsufficientInventory`` and ``MaxQuantityLimitReached``.
+    """
+    if item.quantity is None:
+        if not track_untracked:
+            raise _not_tracked(item)
+        return replace(
+            item, quantity=abs(by), in_stock=None, revision=item.revision + 1, updated_ms=now_ms
+        )
+    if by > 0:
+        return increment(item, by, now_ms=now_ms)
+    if item.quantity < 0:
+        raise InsufficientInventory(
+            "the quantity is already below zero", inventoryItemId=item.id, quantity=item.quantity
+        )
+    new_quantity = max(item.quantity + by, 0)
+    return replace(item, quantity=new_quantity, revision=item.revision + 1, updated_ms=now_ms)

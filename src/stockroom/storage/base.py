@@ -19,6 +19,8 @@ from sqlalchemy import ColumnElement, RowMapping
 
 from stockroom.domain.item import InventoryItem
 
+from .jobs import SqlJobs
+
 __all__ = ["Storage", "Transaction"]
 
 
@@ -100,6 +102,11 @@ class Transaction(Protocol):
         """Computed columns over the store's items meeting ``condition`` (aggregations)."""
         ...
 
+    @property
+    def jobs(self) -> SqlJobs:
+        """The store's background jobs, inside this transaction."""
+        ...
+
     def iter_items(self) -> Iterator[InventoryItem]:
         """Every item of the store, in id order (for tests, exports and checks)."""
         ...
@@ -114,6 +121,10 @@ class Storage(Protocol):
 
     def writing(self, store_id: str) -> AbstractContextManager[Transaction]:
         """A read-write transaction; the store and its default location exist inside it."""
+        ...
+
+    def claim_job(self, *, owner: str, lease_ms: int) -> tuple[str, str] | None:
+        """Lease the oldest unfinished job whose lease is free or expired."""
         ...
 
     def secret(self, name: str) -> bytes:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeEngine
 
 __all__ = [
     "AVAILABILITY_SQL",
@@ -49,21 +50,31 @@ metadata = MetaData(
 
 _Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
+
+def _text(length: int | None = None) -> TypeEngine[str]:
+    """A text column that compares and sorts by code point, as Python does, on both backends:
+    SQLite's default (BINARY) already does; PostgreSQL needs the "C" collation, or it would
+    follow the database's locale (and the query tests compare SQL with Python)."""
+    if length is None:
+        return Text().with_variant(Text(collation="C"), "postgresql")
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 stores = Table(
     "stores",
     metadata,
-    Column("id", String(64), primary_key=True),
-    Column("default_location_id", String(36), nullable=False),
+    Column("id", _text(64), primary_key=True),
+    Column("default_location_id", _text(36), nullable=False),
     Column("created_ms", BigInteger, nullable=False),
 )
 
 locations = Table(
     "locations",
     metadata,
-    Column("store_id", String(64), nullable=False),
-    Column("id", String(36), nullable=False),
-    Column("name", String(150), nullable=False),
-    Column("location_type", String(16), nullable=False),
+    Column("store_id", _text(64), nullable=False),
+    Column("id", _text(36), nullable=False),
+    Column("name", _text(150), nullable=False),
+    Column("location_type", _text(16), nullable=False),
     Column("is_default", Boolean, nullable=False),
     Column("archived", Boolean, nullable=False),
     Column("revision", BigInteger, nullable=False),
@@ -87,30 +98,30 @@ AVAILABILITY_SQL: Final = (
 inventory_items = Table(
     "inventory_items",
     metadata,
-    Column("store_id", String(64), nullable=False),
-    Column("id", String(36), nullable=False),
-    Column("variant_id", String(36), nullable=False),
-    Column("location_id", String(36), nullable=False),
-    Column("product_id", String(36), nullable=False),
+    Column("store_id", _text(64), nullable=False),
+    Column("id", _text(36), nullable=False),
+    Column("variant_id", _text(36), nullable=False),
+    Column("location_id", _text(36), nullable=False),
+    Column("product_id", _text(36), nullable=False),
     Column("quantity", Integer),
     Column("in_stock", Boolean),
     Column("preorder_enabled", Boolean, nullable=False),
-    Column("preorder_message", Text),
+    Column("preorder_message", _text()),
     Column("preorder_limit", Integer),
     Column("preorder_counter", Integer, nullable=False),
-    Column("availability_status", String(16), Computed(AVAILABILITY_SQL, persisted=True)),
+    Column("availability_status", _text(16), Computed(AVAILABILITY_SQL, persisted=True)),
     Column("extended_fields", _Json),
     Column("revision", BigInteger, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
     # The read-only product summary (spec 2.3), kept in step with the catalog.
-    Column("product_name", String(80)),
-    Column("variant_name", String(250)),
-    Column("variant_sku", String(40)),
-    Column("variant_barcode", String(40)),
+    Column("product_name", _text(80)),
+    Column("variant_name", _text(250)),
+    Column("variant_sku", _text(40)),
+    Column("variant_barcode", _text(40)),
     Column("variant_visible", Boolean),
-    Column("brand_id", String(36)),
-    Column("brand_name", String(50)),
+    Column("brand_id", _text(36)),
+    Column("brand_name", _text(50)),
     Column("direct_category_ids", _Json),
     PrimaryKeyConstraint("store_id", "id"),
     UniqueConstraint("store_id", "variant_id", "location_id"),
@@ -129,23 +140,23 @@ inventory_items = Table(
 secrets = Table(
     "secrets",
     metadata,
-    Column("name", String(64), primary_key=True),
-    Column("value", String(128), nullable=False),
+    Column("name", _text(64), primary_key=True),
+    Column("value", _text(128), nullable=False),
 )
 """Keys shared by every server process (the cursor signing key), made on first use."""
 
 jobs = Table(
     "jobs",
     metadata,
-    Column("store_id", String(64), nullable=False),
-    Column("id", String(36), nullable=False),
-    Column("kind", String(40), nullable=False),
-    Column("status", String(16), nullable=False),
+    Column("store_id", _text(64), nullable=False),
+    Column("id", _text(36), nullable=False),
+    Column("kind", _text(40), nullable=False),
+    Column("status", _text(16), nullable=False),
     Column("request", _Json, nullable=False),
     Column("items_to_process", Integer, nullable=False),
     Column("items_succeeded", Integer, nullable=False),
     Column("items_failed", Integer, nullable=False),
-    Column("lease_owner", String(64)),
+    Column("lease_owner", _text(64)),
     Column("lease_until_ms", BigInteger),
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
@@ -157,10 +168,10 @@ jobs = Table(
 job_items = Table(
     "job_items",
     metadata,
-    Column("store_id", String(64), nullable=False),
-    Column("job_id", String(36), nullable=False),
-    Column("item_id", String(36), nullable=False),
-    Column("state", String(16), nullable=False),
+    Column("store_id", _text(64), nullable=False),
+    Column("job_id", _text(36), nullable=False),
+    Column("item_id", _text(36), nullable=False),
+    Column("state", _text(16), nullable=False),
     Column("error", _Json),
     PrimaryKeyConstraint("store_id", "job_id", "item_id"),
     Index(None, "store_id", "job_id", "state"),

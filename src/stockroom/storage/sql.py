@@ -42,6 +42,7 @@ from stockroom.domain.item import (
     ProductSummary,
 )
 
+from .jobs import SqlJobs, claim_job
 from .schema import inventory_items as items
 from .schema import locations, secrets, stores
 
@@ -339,6 +340,10 @@ class SqlTransaction:
     def dialect(self) -> str:
         return self._conn.dialect.name
 
+    @property
+    def jobs(self) -> SqlJobs:
+        return SqlJobs(self._conn, self._store_id)
+
     def select_items(
         self,
         condition: ColumnElement[bool],
@@ -399,11 +404,16 @@ class SqlStorage:
     def _begin_write(self, conn: Connection) -> Connection:
         return conn
 
+    def _begin_read(self, conn: Connection) -> Connection:
+        return conn
+
     @contextmanager
     def reading(self, store_id: str) -> Iterator[SqlTransaction]:
         self._ensure_store(store_id)
-        with self.engine.connect() as conn, conn.begin():
-            yield self._transaction(conn, store_id)
+        with self.engine.connect() as raw:
+            conn = self._begin_read(raw)
+            with conn.begin():
+                yield self._transaction(conn, store_id)
 
     @contextmanager
     def writing(self, store_id: str) -> Iterator[SqlTransaction]:
@@ -419,6 +429,13 @@ class SqlStorage:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def claim_job(self, *, owner: str, lease_ms: int) -> tuple[str, str] | None:
+        """Lease the oldest unfinished, unleased job of any store: (store id, job id)."""
+        with self.engine.connect() as raw:
+            conn = self._begin_write(raw)
+            with conn.begin():
+                return claim_job(conn, owner=owner, now_ms=self._now_ms(), lease_ms=lease_ms)
 
     def secret(self, name: str) -> bytes:
         """A random key shared by every process using this database, made on first use."""

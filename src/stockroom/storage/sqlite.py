@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from .migrate import WRITE_OPTION
 from .sql import SqlStorage
 
 __all__ = ["SqliteStorage"]
@@ -54,7 +55,7 @@ class SqliteStorage(SqlStorage):
         return sqlite_insert(table).values(values).on_conflict_do_nothing()
 
     def _begin_write(self, conn: Connection) -> Connection:
-        return conn.execution_options(stockroom_write=True)
+        return conn.execution_options(**{WRITE_OPTION: True})
 
 
 def _configure_connection(dbapi_connection: sqlite3.Connection, _: ConnectionPoolEntry) -> None:
@@ -71,5 +72,5 @@ def _lower(value: str | None) -> str | None:
 
 
 def _begin(conn: Connection) -> None:
-    write = conn.get_execution_options().get("stockroom_write", False)
+    write = conn.get_execution_options().get(WRITE_OPTION, False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

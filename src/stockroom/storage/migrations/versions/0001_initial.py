@@ -19,20 +19,27 @@ branch_labels = None
 depends_on = None
 
 
+def _text(length: int | None = None) -> sa.types.TypeEngine[str]:
+    """Text compared by code point: PostgreSQL's "C" collation (SQLite's default already is)."""
+    if length is None:
+        return sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 def upgrade() -> None:
     op.create_table(
         "stores",
-        sa.Column("id", sa.String(64), nullable=False),
-        sa.Column("default_location_id", sa.String(36), nullable=False),
+        sa.Column("id", _text(64), nullable=False),
+        sa.Column("default_location_id", _text(36), nullable=False),
         sa.Column("created_ms", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_stores"),
     )
     op.create_table(
         "locations",
-        sa.Column("store_id", sa.String(64), nullable=False),
-        sa.Column("id", sa.String(36), nullable=False),
-        sa.Column("name", sa.String(150), nullable=False),
-        sa.Column("location_type", sa.String(16), nullable=False),
+        sa.Column("store_id", _text(64), nullable=False),
+        sa.Column("id", _text(36), nullable=False),
+        sa.Column("name", _text(150), nullable=False),
+        sa.Column("location_type", _text(16), nullable=False),
         sa.Column("is_default", sa.Boolean(), nullable=False),
         sa.Column("archived", sa.Boolean(), nullable=False),
         sa.Column("revision", sa.BigInteger(), nullable=False),
@@ -42,20 +49,20 @@ def upgrade() -> None:
     )
     op.create_table(
         "inventory_items",
-        sa.Column("store_id", sa.String(64), nullable=False),
-        sa.Column("id", sa.String(36), nullable=False),
-        sa.Column("variant_id", sa.String(36), nullable=False),
-        sa.Column("location_id", sa.String(36), nullable=False),
-        sa.Column("product_id", sa.String(36), nullable=False),
+        sa.Column("store_id", _text(64), nullable=False),
+        sa.Column("id", _text(36), nullable=False),
+        sa.Column("variant_id", _text(36), nullable=False),
+        sa.Column("location_id", _text(36), nullable=False),
+        sa.Column("product_id", _text(36), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=True),
         sa.Column("in_stock", sa.Boolean(), nullable=True),
         sa.Column("preorder_enabled", sa.Boolean(), nullable=False),
-        sa.Column("preorder_message", sa.Text(), nullable=True),
+        sa.Column("preorder_message", _text(), nullable=True),
         sa.Column("preorder_limit", sa.Integer(), nullable=True),
         sa.Column("preorder_counter", sa.Integer(), nullable=False),
         sa.Column(
             "availability_status",
-            sa.String(16),
+            _text(16),
             sa.Computed(AVAILABILITY_SQL, persisted=True),
             nullable=True,
         ),

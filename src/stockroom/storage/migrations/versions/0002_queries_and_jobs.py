@@ -16,18 +16,25 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
+
+def _text(length: int | None = None) -> sa.types.TypeEngine[str]:
+    """Text compared by code point: PostgreSQL's "C" collation (SQLite's default already is)."""
+    if length is None:
+        return sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
 _Json = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 def _product_columns() -> tuple[sa.Column[object], ...]:
     return (
-        sa.Column("product_name", sa.String(80), nullable=True),
-        sa.Column("variant_name", sa.String(250), nullable=True),
-        sa.Column("variant_sku", sa.String(40), nullable=True),
-        sa.Column("variant_barcode", sa.String(40), nullable=True),
+        sa.Column("product_name", _text(80), nullable=True),
+        sa.Column("variant_name", _text(250), nullable=True),
+        sa.Column("variant_sku", _text(40), nullable=True),
+        sa.Column("variant_barcode", _text(40), nullable=True),
         sa.Column("variant_visible", sa.Boolean(), nullable=True),
-        sa.Column("brand_id", sa.String(36), nullable=True),
-        sa.Column("brand_name", sa.String(50), nullable=True),
+        sa.Column("brand_id", _text(36), nullable=True),
+        sa.Column("brand_name", _text(50), nullable=True),
         sa.Column("direct_category_ids", _Json, nullable=True),
     )
 
@@ -50,21 +57,21 @@ def upgrade() -> None:
         op.create_index(name, "inventory_items", columns)
     op.create_table(
         "secrets",
-        sa.Column("name", sa.String(64), nullable=False),
-        sa.Column("value", sa.String(128), nullable=False),
+        sa.Column("name", _text(64), nullable=False),
+        sa.Column("value", _text(128), nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_secrets"),
     )
     op.create_table(
         "jobs",
-        sa.Column("store_id", sa.String(64), nullable=False),
-        sa.Column("id", sa.String(36), nullable=False),
-        sa.Column("kind", sa.String(40), nullable=False),
-        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("store_id", _text(64), nullable=False),
+        sa.Column("id", _text(36), nullable=False),
+        sa.Column("kind", _text(40), nullable=False),
+        sa.Column("status", _text(16), nullable=False),
         sa.Column("request", _Json, nullable=False),
         sa.Column("items_to_process", sa.Integer(), nullable=False),
         sa.Column("items_succeeded", sa.Integer(), nullable=False),
         sa.Column("items_failed", sa.Integer(), nullable=False),
-        sa.Column("lease_owner", sa.String(64), nullable=True),
+        sa.Column("lease_owner", _text(64), nullable=True),
         sa.Column("lease_until_ms", sa.BigInteger(), nullable=True),
         sa.Column("created_ms", sa.BigInteger(), nullable=False),
         sa.Column("updated_ms", sa.BigInteger(), nullable=False),
@@ -73,10 +80,10 @@ def upgrade() -> None:
     op.create_index("ix_jobs_status_lease_until_ms", "jobs", ["status", "lease_until_ms"])
     op.create_table(
         "job_items",
-        sa.Column("store_id", sa.String(64), nullable=False),
-        sa.Column("job_id", sa.String(36), nullable=False),
-        sa.Column("item_id", sa.String(36), nullable=False),
-        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("store_id", _text(64), nullable=False),
+        sa.Column("job_id", _text(36), nullable=False),
+        sa.Column("item_id", _text(36), nullable=False),
+        sa.Column("state", _text(16), nullable=False),
         sa.Column("error", _Json, nullable=True),
         sa.PrimaryKeyConstraint("store_id", "job_id", "item_id", name="pk_job_items"),
     )
