@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.sql.elements import UnaryExpression
 
 from stockroom.storage.schema import inventory_items as items
+from stockroom.storage.schema import metadata
 
 from .fields import Field, Kind
 from .filter import All, AnyOf, Compare, Node, Not
@@ -42,13 +43,16 @@ def column_of(field: Field) -> ColumnElement[Any]:
     """The SQL expression holding a field's value."""
     if field.column == "track_quantity":
         return items.c.quantity.is_not(None)
-    return items.c[field.column]
+    return metadata.tables[field.table].c[field.column]
 
 
 def lowered(expression: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
-    """Unicode lower-casing: PostgreSQL's ``lower``; on SQLite, Python's, registered as
-    ``py_lower`` by the backend (SQLite's own only folds ASCII)."""
-    return func.lower(expression) if dialect == "postgresql" else func.py_lower(expression)
+    """Unicode lower-casing as Python does it: on PostgreSQL, ``lower`` under ICU's root
+    locale (the text columns' own "C" collation would fold only ASCII); on SQLite, Python's,
+    registered as ``py_lower`` by the backend (SQLite's own only folds ASCII)."""
+    if dialect == "postgresql":
+        return func.lower(expression.collate("und-x-icu"))
+    return func.py_lower(expression)
 
 
 def like_prefix(prefix: str) -> str:

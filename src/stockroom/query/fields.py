@@ -6,11 +6,22 @@ Anything not listed here is refused with a 400 naming the field and the operator
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Final
 
-__all__ = ["FIELDS", "SEARCHABLE", "Field", "Kind", "field_named"]
+__all__ = [
+    "FIELDS",
+    "INVENTORY",
+    "LOCATIONS",
+    "PRODUCTS",
+    "SEARCHABLE",
+    "VARIANTS",
+    "Field",
+    "Kind",
+    "Spec",
+    "field_named",
+]
 
 
 class Kind(Enum):
@@ -47,6 +58,7 @@ class Field:
     column: str
     kind: Kind
     sortable: bool = True
+    table: str = "inventory_items"
     searchable: bool = False
     nullable: bool = False
     values: frozenset[str] = frozenset()  # the allowed values of an ENUM
@@ -96,8 +108,69 @@ SEARCHABLE: Final = tuple(f for f in FIELDS.values() if f.searchable)
 _SDK_NAMES: Final = {"_id": "id", "_createdDate": "createdDate", "_updatedDate": "updatedDate"}
 
 
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """What one kind of entity offers to queries: its fields and its default order."""
+
+    entity: str
+    fields: dict[str, Field]
+    default_sort: str = "createdDate"
+
+    @property
+    def id_field(self) -> Field:
+        return self.fields["id"]
+
+    def named(self, path: str) -> Field | None:
+        """The field at a REST path (or its SDK alias), or ``None`` if it cannot be queried."""
+        path = _SDK_NAMES.get(path, path)
+        if path.endswith("._id"):
+            path = path[: -len("._id")] + ".id"
+        return self.fields.get(path)
+
+
+INVENTORY: Final = Spec("inventory item", FIELDS)
+
+
+def _spec(entity: str, table: str, *fields: Field) -> Spec:
+    return Spec(entity, {f.path: replace(f, table=table) for f in fields})
+
+
+PRODUCTS: Final = _spec(
+    "product",
+    "products",
+    Field("id", "id", Kind.ID),
+    Field("name", "name", Kind.STRING, nullable=True),
+    Field("productType", "product_type", Kind.ENUM, values=frozenset({"PHYSICAL", "DIGITAL"})),
+    Field("brand.id", "brand_id", Kind.STRING, nullable=True),
+    Field("createdDate", "created_ms", Kind.DATE),
+    Field("updatedDate", "updated_ms", Kind.DATE),
+)
+
+LOCATIONS: Final = _spec(
+    "location",
+    "locations",
+    Field("id", "id", Kind.ID),
+    Field("wixLocationId", "id", Kind.ID),
+    Field("name", "name", Kind.STRING),
+    Field("locationType", "location_type", Kind.ENUM, values=frozenset({"VIRTUAL", "PHYSICAL"})),
+    Field("defaultLocation", "is_default", Kind.BOOL),
+    Field("archived", "archived", Kind.BOOL),
+    Field("createdDate", "created_ms", Kind.DATE),
+    Field("updatedDate", "updated_ms", Kind.DATE),
+)
+
+VARIANTS: Final = _spec(
+    "variant",
+    "variants",
+    Field("id", "id", Kind.ID),
+    Field("productId", "product_id", Kind.STRING),
+    Field("sku", "sku", Kind.STRING, nullable=True),
+    Field("barcode", "barcode", Kind.STRING, nullable=True),
+    Field("visible", "visible", Kind.BOOL),
+    Field("name", "name", Kind.STRING, nullable=True),
+)
+
+
 def field_named(path: str) -> Field | None:
-    """The field at a REST path (or its SDK alias), or ``None`` if it cannot be queried."""
-    return FIELDS.get(_SDK_NAMES.get(path, path)) or FIELDS.get(
-        path.replace("._id", ".id") if path.endswith("._id") else ""
-    )
+    """The inventory item field at a REST path (or its SDK alias)."""
+    return INVENTORY.named(path)

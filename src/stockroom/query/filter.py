@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stockroom.domain.errors import ValidationFailed
 
-from .fields import OPERATOR_ALIASES, Field, Kind, field_named
+from .fields import INVENTORY, OPERATOR_ALIASES, Field, Kind, Spec
 
 __all__ = [
     "MAX_DEPTH",
@@ -71,21 +71,22 @@ _LIST_OPERATORS = frozenset({"$in", "$nin", "$hasSome", "$hasAll"})
 _FLAG_OPERATORS = frozenset({"$exists", "$isEmpty"})
 
 
-def parse_filter(raw: Any, *, where: str, time_zone: tzinfo = UTC) -> Node:
-    """Parse and validate a filter object; ``None`` or ``{}`` matches everything.
+def parse_filter(raw: Any, *, where: str, time_zone: tzinfo = UTC, spec: Spec = INVENTORY) -> Node:
+    """Parse and validate a filter over ``spec``'s fields; ``None`` or ``{}`` matches all.
 
     ``where`` names the filter in error messages (``query.filter``). Raises ``ValidationFailed``.
     """
     if raw is None:
         return MATCH_ALL
-    parser = _Parser(where, time_zone)
+    parser = _Parser(where, time_zone, spec)
     return parser.node(raw, where, depth=1)
 
 
 class _Parser:
-    def __init__(self, where: str, time_zone: tzinfo) -> None:
+    def __init__(self, where: str, time_zone: tzinfo, spec: Spec) -> None:
         self.where = where
         self.time_zone = time_zone
+        self.spec = spec
         self.nodes = 0
 
     def node(self, raw: Any, at: str, *, depth: int) -> Node:
@@ -118,7 +119,7 @@ class _Parser:
         )
 
     def _conditions(self, path: str, value: Any, at: str) -> list[Node]:
-        field = field_named(path)
+        field = self.spec.named(path)
         if field is None:
             raise _invalid(at, f"{path} cannot be filtered on")
         if isinstance(value, dict) and value and all(k.startswith("$") for k in value):

@@ -15,6 +15,7 @@ from stockroom.domain.item import InventoryItem
 
 from .cursor import decode_cursor, encode_cursor
 from .evaluate import value_of
+from .fields import INVENTORY, Spec
 from .filter import Node, parse_filter, parse_time_zone
 from .search import TextSearch, parse_search
 from .sorting import Order, parse_sort
@@ -24,7 +25,7 @@ __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Plan", "plan_from_cursor", "plan_reque
 DEFAULT_LIMIT: Final = 100
 MAX_LIMIT: Final = 1000
 
-Kind = Literal["query", "search"]
+Kind = Literal["query", "search", "products", "locations"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class Plan:
     time_zone: str | None = None
     after: tuple[Any, ...] | None = None
     before: tuple[Any, ...] | None = None
+    spec: Spec = INVENTORY
 
     def key_of(self, item: InventoryItem) -> tuple[Any, ...]:
         """The item's values of every key of the total order."""
@@ -65,17 +67,15 @@ class Plan:
         return encode_cursor(payload, key=key)
 
 
-def _limit(raw: Any, where: str) -> int:
+def _limit(raw: Any, where: str, maximum: int = MAX_LIMIT) -> int:
     if raw is None:
-        return DEFAULT_LIMIT
+        return min(DEFAULT_LIMIT, maximum)
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise ValidationFailed.of(where, "limit must be a whole number")
     if raw < 1:
         raise ValidationFailed.of(where, "limit is at least 1", "MIN", threshold=1)
-    if raw > MAX_LIMIT:
-        raise ValidationFailed.of(
-            where, f"limit is at most {MAX_LIMIT}", "MAX", threshold=MAX_LIMIT
-        )
+    if raw > maximum:
+        raise ValidationFailed.of(where, f"limit is at most {maximum}", "MAX", threshold=maximum)
     return raw
 
 
@@ -88,22 +88,33 @@ def plan_request(
     raw_search: Any,
     limit: Any,
     time_zone: str | None,
+    spec: Spec = INVENTORY,
+    max_limit: int = MAX_LIMIT,
 ) -> Plan:
     """The plan of a first page. ``where`` prefixes field paths in errors (``query``)."""
     zone = parse_time_zone(time_zone, at=f"{where}.timeZone")
     return Plan(
         kind=kind,
-        filter=parse_filter(raw_filter, where=f"{where}.filter", time_zone=zone),
-        order=parse_sort(raw_sort, where=f"{where}.sort"),
-        search=parse_search(raw_search, where=f"{where}.search"),
-        limit=_limit(limit, f"{where}.cursorPaging.limit"),
+        filter=parse_filter(raw_filter, where=f"{where}.filter", time_zone=zone, spec=spec),
+        order=parse_sort(raw_sort, where=f"{where}.sort", spec=spec),
+        search=parse_search(raw_search, where=f"{where}.search") if spec is INVENTORY else None,
+        limit=_limit(limit, f"{where}.cursorPaging.limit", max_limit),
         raw_filter=raw_filter,
         time_zone=time_zone,
+        spec=spec,
     )
 
 
 def plan_from_cursor(
-    cursor: str, *, kind: Kind, store_id: str, key: bytes, limit: Any, where: str
+    cursor: str,
+    *,
+    kind: Kind,
+    store_id: str,
+    key: bytes,
+    limit: Any,
+    where: str,
+    spec: Spec = INVENTORY,
+    max_limit: int = MAX_LIMIT,
 ) -> Plan:
     """The plan a cursor continues. Raises ``ValidationFailed`` for a cursor that is forged,
     altered, from another store, or from another kind of request."""
@@ -119,6 +130,8 @@ def plan_from_cursor(
         raw_search=payload.get("q"),
         limit=payload.get("l"),
         time_zone=payload.get("z"),
+        spec=spec,
+        max_limit=max_limit,
     )
     after, before = payload.get("a"), payload.get("b")
     width = len(plan.order.total)
@@ -127,7 +140,9 @@ def plan_from_cursor(
             raise ValidationFailed.of(at, "the cursor is not one this service issued", "FORMAT")
     return replace(
         plan,
-        limit=plan.limit if limit is None else _limit(limit, f"{where}.cursorPaging.limit"),
+        limit=(
+            plan.limit if limit is None else _limit(limit, f"{where}.cursorPaging.limit", max_limit)
+        ),
         after=tuple(after) if after is not None else None,
         before=tuple(before) if before is not None else None,
     )

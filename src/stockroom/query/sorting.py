@@ -12,9 +12,9 @@ from typing import Any, Final, Literal
 
 from stockroom.domain.errors import ValidationFailed
 
-from .fields import FIELDS, Field, field_named
+from .fields import INVENTORY, Field, Spec
 
-__all__ = ["DEFAULT_ORDER", "MAX_SORT", "Order", "SortKey", "parse_sort"]
+__all__ = ["MAX_SORT", "Order", "SortKey", "default_order", "parse_sort"]
 
 MAX_SORT: Final = 10
 
@@ -29,17 +29,18 @@ class SortKey:
 
 @dataclass(frozen=True, slots=True)
 class Order:
-    """A total order: the requested keys, then ``id``."""
+    """A total order: the requested keys, then ``tie`` (the entity's id)."""
 
     keys: tuple[SortKey, ...]
+    tie: Field = INVENTORY.id_field
 
     @property
     def total(self) -> tuple[SortKey, ...]:
         direction: Direction = self.keys[-1].direction if self.keys else "ASC"
-        return (*self.keys, SortKey(FIELDS["id"], direction))
+        return (*self.keys, SortKey(self.tie, direction))
 
     def reversed(self) -> Order:
-        return Order(tuple(SortKey(k.field, _flip(k.direction)) for k in self.keys))
+        return Order(tuple(SortKey(k.field, _flip(k.direction)) for k in self.keys), self.tie)
 
     def to_json(self) -> list[dict[str, str]]:
         return [{"fieldName": k.field.path, "order": k.direction} for k in self.keys]
@@ -49,13 +50,15 @@ def _flip(direction: Direction) -> Direction:
     return "DESC" if direction == "ASC" else "ASC"
 
 
-DEFAULT_ORDER: Final = Order((SortKey(FIELDS["createdDate"], "DESC"),))
+def default_order(spec: Spec = INVENTORY) -> Order:
+    """Newest first (``createdDate DESC``), as the contract's searches default to."""
+    return Order((SortKey(spec.fields[spec.default_sort], "DESC"),), spec.id_field)
 
 
-def parse_sort(raw: Any, *, where: str) -> Order:
+def parse_sort(raw: Any, *, where: str, spec: Spec = INVENTORY) -> Order:
     """Validate a ``sort`` array; an empty or absent one gives ``createdDate DESC``."""
     if raw is None or raw == []:
-        return DEFAULT_ORDER
+        return default_order(spec)
     if not isinstance(raw, list):
         raise ValidationFailed.of(where, "sort must be an array")
     if len(raw) > MAX_SORT:
@@ -67,7 +70,7 @@ def parse_sort(raw: Any, *, where: str) -> Order:
         at = f"{where}[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("fieldName"), str):
             raise ValidationFailed.of(f"{at}.fieldName", "fieldName is required", "REQUIRED_FIELD")
-        field = field_named(entry["fieldName"])
+        field = spec.named(entry["fieldName"])
         if field is None or not field.sortable:
             raise ValidationFailed.of(
                 f"{at}.fieldName", f"{entry['fieldName']!r} cannot be sorted on"
@@ -79,4 +82,4 @@ def parse_sort(raw: Any, *, where: str) -> Order:
         if any(k.field is field for k in keys):
             raise ValidationFailed.of(f"{at}.fieldName", f"{field.path} is sorted on twice")
         keys.append(SortKey(field, direction))
-    return Order(tuple(keys))
+    return Order(tuple(keys), spec.id_field)

@@ -8,9 +8,17 @@ raising, and still commit the elements that succeeded.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from stockroom.domain.changes import ItemDraft, ItemPatch, apply_patch, new_item
+from stockroom.domain.catalog import Product, Variant, item_summary, preorder_rules
+from stockroom.domain.changes import (
+    ItemDraft,
+    ItemPatch,
+    PreorderPatch,
+    ProductRules,
+    apply_patch,
+    new_item,
+)
 from stockroom.domain.errors import (
     InvalidTargetQuantity,
     ItemAlreadyExists,
@@ -54,7 +62,7 @@ def create_item(inventory: Inventory, *, store_id: str, draft: ItemDraft) -> Inv
     and ``PreorderValidation``.
     """
     with inventory.storage.writing(store_id) as tx:
-        return _create(inventory, tx, draft)
+        return create_within(inventory, tx, draft)
 
 
 def bulk_create_items(
@@ -63,9 +71,10 @@ def bulk_create_items(
     """Create many items; each element succeeds or fails on its own."""
     results: list[ItemResult] = []
     with inventory.storage.writing(store_id) as tx:
+        lookup = CatalogLookup(tx)
         for draft in drafts:
             try:
-                item = _create(inventory, tx, draft)
+                item = create_within(inventory, tx, draft, lookup)
             except StockroomError as error:
                 results.append(ItemResult(None, error=error))
             else:
@@ -95,7 +104,7 @@ def update_item(
     ``QuantityDecreasedBelowZero`` and ``PreorderValidation``.
     """
     with inventory.storage.writing(store_id) as tx:
-        return _update(inventory, tx, update)
+        return update_within(inventory, tx, update)
 
 
 def bulk_update_items(
@@ -109,9 +118,10 @@ def bulk_update_items(
     results: list[ItemResult] = []
     with inventory.storage.writing(store_id) as tx:
         tx.lock_items([u.item_id for u in updates])
+        lookup = CatalogLookup(tx)
         for update in updates:
             try:
-                item = _update(inventory, tx, update)
+                item = update_within(inventory, tx, update, lookup)
             except StockroomError as error:
                 results.append(ItemResult(update.item_id, error=error))
             else:
@@ -143,11 +153,60 @@ def bulk_delete_items(
     return results
 
 
-def _create(inventory: Inventory, tx: Transaction, draft: ItemDraft) -> InventoryItem:
+class CatalogLookup:
+    """Products met during one use case, looked up once each."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+        self._by_variant: dict[str, tuple[Product, Variant] | None] = {}
+        self._by_id: dict[str, Product | None] = {}
+        self._in_use: bool | None = None
+
+    def variant(self, variant_id: str) -> tuple[Product, Variant] | None:
+        if variant_id not in self._by_variant:
+            self._by_variant[variant_id] = self._tx.catalog.find_variant(variant_id)
+        return self._by_variant[variant_id]
+
+    def product(self, product_id: str) -> Product | None:
+        if product_id not in self._by_id:
+            self._by_id[product_id] = self._tx.catalog.get_product(product_id)
+        return self._by_id[product_id]
+
+    def in_use(self) -> bool:
+        """Whether the store keeps a catalog here; then items must name its variants (Q17)."""
+        if self._in_use is None:
+            self._in_use = self._tx.catalog.uses_catalog()
+        return self._in_use
+
+
+def create_within(
+    inventory: Inventory, tx: Transaction, draft: ItemDraft, lookup: CatalogLookup | None = None
+) -> InventoryItem:
+    lookup = lookup or CatalogLookup(tx)
     location_id = draft.location_id or tx.default_location_id()
+    found = lookup.variant(draft.variant_id)
+    if found is None and lookup.in_use():
+        raise NotFound(
+            f"variant {draft.variant_id} is not in the catalog",
+            productId=draft.product_id,
+            variantId=draft.variant_id,
+        )
+    if found is not None and found[0].id != draft.product_id:
+        raise NotFound(
+            f"variant {draft.variant_id} is not a variant of product {draft.product_id}",
+            productId=draft.product_id,
+            variantId=draft.variant_id,
+        )
+    product = found[0] if found else None
     item = new_item(
-        draft, item_id=inventory.new_id(), location_id=location_id, now_ms=inventory.clock()
+        draft,
+        item_id=inventory.new_id(),
+        location_id=location_id,
+        now_ms=inventory.clock(),
+        product=preorder_rules(product),
     )
+    if found is not None:
+        item = replace(item, product=item_summary(*found))
     if draft.location_id is not None and not tx.location_exists(draft.location_id):
         raise NotFound(f"location {draft.location_id} does not exist", locationId=draft.location_id)
     if not tx.insert_item(item):
@@ -159,12 +218,25 @@ def _create(inventory: Inventory, tx: Transaction, draft: ItemDraft) -> Inventor
     return item
 
 
-def _update(inventory: Inventory, tx: Transaction, update: ItemUpdate) -> InventoryItem:
+def update_within(
+    inventory: Inventory,
+    tx: Transaction,
+    update: ItemUpdate,
+    lookup: CatalogLookup | None = None,
+) -> InventoryItem:
     current = tx.get_item(update.item_id, lock=True)
     if current is None:
         raise _item_not_found(update.item_id)
+    rules = ProductRules()
+    enabling = isinstance(update.patch.preorder, PreorderPatch) and update.patch.preorder.enabled
+    if enabling and not current.preorder.enabled:
+        rules = preorder_rules((lookup or CatalogLookup(tx)).product(current.product_id))
     changed = apply_patch(
-        current, update.patch, expected_revision=update.expected_revision, now_ms=inventory.clock()
+        current,
+        update.patch,
+        expected_revision=update.expected_revision,
+        now_ms=inventory.clock(),
+        product=rules,
     )
     if not tx.save_item(changed, expected_revision=current.revision):
         # Unreachable while the row is locked; kept so a lost race can never pass silently.
@@ -235,7 +307,7 @@ def _upsert(
         )
     existing = tx.find_item(variant_id, location_id, lock=True)
     if existing is None:
-        return _create(inventory, tx, entry.draft)
+        return create_within(inventory, tx, entry.draft)
     if existing.product_id != product_id:
         raise ItemAlreadyExists(
             f"variant {variant_id} at location {location_id} belongs to product "
@@ -244,7 +316,7 @@ def _upsert(
             locationId=location_id,
             inventoryItemId=existing.id,
         )
-    return _update(inventory, tx, ItemUpdate(existing.id, entry.patch, existing.revision))
+    return update_within(inventory, tx, ItemUpdate(existing.id, entry.patch, existing.revision))
 
 
 def _refuse_duplicate_keys(keys: Sequence[tuple[str, str, str]]) -> None:

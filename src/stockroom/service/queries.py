@@ -7,9 +7,9 @@ deep in a large result costs the same as the first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, and_
 
@@ -23,7 +23,7 @@ from stockroom.storage.base import Transaction
 
 from .context import Inventory
 
-__all__ = ["CURSOR_KEY", "Page", "count_items", "find_page", "matching"]
+__all__ = ["CURSOR_KEY", "Page", "Rows", "count_items", "find_page", "matching", "paginate"]
 
 CURSOR_KEY = "cursor-signing"
 
@@ -56,20 +56,57 @@ def find_page(
     aggregations: Sequence[aggregate.Aggregation] = (),
 ) -> Page:
     """One page of the items a plan matches, with cursors to its neighbours."""
+    results: list[dict[str, Any]] = []
+
+    def fetch(
+        tx: Transaction, condition: ColumnElement[bool], order: Any, limit: int
+    ) -> list[InventoryItem]:
+        if aggregations:
+            matched = matching(plan.filter, plan.search, tx.dialect)
+            results.extend(_aggregate(tx, matched, aggregations, plan.time_zone))
+        return tx.select_items(condition, order, limit)
+
+    page = paginate(inventory, store_id=store_id, plan=plan, fetch=fetch, key_of=plan.key_of)
+    return Page(page.items, page.next_cursor, page.prev_cursor, results)
+
+
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True, slots=True)
+class Rows(Generic[Row]):
+    items: list[Row]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def paginate(
+    inventory: Inventory,
+    *,
+    store_id: str,
+    plan: Plan,
+    fetch: Callable[[Transaction, ColumnElement[bool], Any, int], list[Row]],
+    key_of: Callable[[Row], tuple[Any, ...]],
+) -> Rows[Row]:
+    """One keyset page of whatever ``fetch`` selects, in the plan's order, with cursors.
+
+    ``fetch(tx, condition, order_by, limit)`` runs the select in one read transaction;
+    ``key_of(row)`` gives a row's values of the plan's total order, which cursors carry.
+    """
     key = inventory.storage.secret(CURSOR_KEY)
+    backwards = plan.before is not None
+    order = plan.order.reversed() if backwards else plan.order
+    bound = plan.before if backwards else plan.after
     with inventory.storage.reading(store_id) as tx:
         condition = matching(plan.filter, plan.search, tx.dialect)
-        backwards = plan.before is not None
-        order = plan.order.reversed() if backwards else plan.order
-        bound = plan.before if backwards else plan.after
-        page_condition = and_(condition, after_key(order, bound)) if bound else condition
-        rows = tx.select_items(page_condition, order_by(order), plan.limit + 1)
-        more = len(rows) > plan.limit
-        rows = rows[: plan.limit]
-        results = _aggregate(tx, condition, aggregations, plan.time_zone) if aggregations else []
+        if bound is not None:
+            condition = and_(condition, after_key(order, bound))
+        rows = fetch(tx, condition, order_by(order), plan.limit + 1)
+    more = len(rows) > plan.limit
+    rows = rows[: plan.limit]
     if backwards:
         rows.reverse()
-    first, last = (plan.key_of(rows[0]), plan.key_of(rows[-1])) if rows else (None, None)
+    first, last = (key_of(rows[0]), key_of(rows[-1])) if rows else (None, None)
     if backwards:
         next_cursor = plan.cursor(store_id, key, after=last) if last else None
         prev_cursor = plan.cursor(store_id, key, before=first) if more and first else None
@@ -78,7 +115,7 @@ def find_page(
         prev_cursor = (
             plan.cursor(store_id, key, before=first) if plan.after is not None and first else None
         )
-    return Page(rows, next_cursor, prev_cursor, results)
+    return Rows(rows, next_cursor, prev_cursor)
 
 
 def count_items(

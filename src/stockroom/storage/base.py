@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, RowMapping
 
 from stockroom.domain.item import InventoryItem
 
+from .catalog import SqlCatalog
 from .jobs import SqlJobs
 
 __all__ = ["Storage", "Transaction"]
@@ -100,6 +101,11 @@ class Transaction(Protocol):
         group_by: Sequence[ColumnElement[Any]] = (),
     ) -> list[RowMapping]:
         """Computed columns over the store's items meeting ``condition`` (aggregations)."""
+        ...
+
+    @property
+    def catalog(self) -> SqlCatalog:
+        """The store's products, variants and locations, inside this transaction."""
         ...
 
     @property

@@ -35,8 +35,10 @@ __all__ = [
     "jobs",
     "locations",
     "metadata",
+    "products",
     "secrets",
     "stores",
+    "variants",
 ]
 
 metadata = MetaData(
@@ -177,3 +179,40 @@ job_items = Table(
     Index(None, "store_id", "job_id", "state"),
 )
 """The items a job will touch, fixed when it is submitted, and what became of each."""
+
+products = Table(
+    "products",
+    metadata,
+    Column("store_id", _text(64), nullable=False),
+    Column("id", _text(36), nullable=False),
+    Column("revision", BigInteger, nullable=False),
+    Column("name", _text(80)),
+    Column("product_type", _text(16), nullable=False),
+    Column("brand_id", _text(36)),
+    Column("brand_name", _text(50)),
+    Column("category_ids", _Json),
+    Column("has_subscriptions", Boolean, nullable=False),
+    Column("document", _Json, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("store_id", "id"),
+    Index(None, "store_id", "created_ms", "id"),
+)
+"""The catalog's products: the modelled fields, and the whole product as the client sent it."""
+
+variants = Table(
+    "variants",
+    metadata,
+    Column("store_id", _text(64), nullable=False),
+    Column("id", _text(36), nullable=False),
+    Column("product_id", _text(36), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("name", _text(250)),
+    Column("sku", _text(40)),
+    Column("barcode", _text(40)),
+    Column("visible", Boolean, nullable=False),
+    PrimaryKeyConstraint("store_id", "id"),
+    Index(None, "store_id", "product_id", "position"),
+    Index(None, "store_id", "sku"),
+)
+"""Each product's variants; a variant id is unique within its store."""

@@ -42,6 +42,7 @@ from stockroom.domain.item import (
     ProductSummary,
 )
 
+from .catalog import SqlCatalog, summary_values
 from .jobs import SqlJobs, claim_job
 from .schema import inventory_items as items
 from .schema import locations, secrets, stores
@@ -72,28 +73,8 @@ def item_values(store_id: str, item: InventoryItem) -> dict[str, Any]:
         "revision": item.revision,
         "created_ms": item.created_ms,
         "updated_ms": item.updated_ms,
-        **_product_values(item.product),
+        **summary_values(item.product),
     }
-
-
-def _product_values(product: ProductSummary | None) -> dict[str, Any]:
-    if product is None:
-        product = _NO_PRODUCT
-    return {
-        "product_name": product.name,
-        "variant_name": product.variant_name,
-        "variant_sku": product.variant_sku,
-        "variant_barcode": product.variant_barcode,
-        "variant_visible": product.variant_visible,
-        "brand_id": product.brand_id,
-        "brand_name": product.brand_name,
-        "direct_category_ids": (
-            list(product.direct_category_ids) if product.direct_category_ids else None
-        ),
-    }
-
-
-_NO_PRODUCT = ProductSummary()
 
 
 def _product_from_row(row: RowMapping) -> ProductSummary | None:
@@ -107,7 +88,7 @@ def _product_from_row(row: RowMapping) -> ProductSummary | None:
         brand_name=row["brand_name"],
         direct_category_ids=tuple(row["direct_category_ids"] or ()),
     )
-    return None if summary == _NO_PRODUCT else summary
+    return None if summary == ProductSummary() else summary
 
 
 def item_from_row(row: RowMapping) -> InventoryItem:
@@ -343,6 +324,10 @@ class SqlTransaction:
     @property
     def jobs(self) -> SqlJobs:
         return SqlJobs(self._conn, self._store_id)
+
+    @property
+    def catalog(self) -> SqlCatalog:
+        return SqlCatalog(self._conn, self._store_id)
 
     def select_items(
         self,
