@@ -17,6 +17,7 @@ from stockroom.service.jobs import JobRunner
 from stockroom.settings import Settings
 from stockroom.storage import Storage, open_storage
 
+from . import catalog as catalog_routes
 from . import inventory as item_routes
 from . import jobs as job_routes
 from . import queries as query_routes
@@ -30,12 +31,18 @@ INVENTORY_PREFIXES = ("/stores/v3", "/_api/inventory/v3")
 JOB_PREFIXES = ("/async-jobs/v1/async-jobs", "/v1/async-jobs")
 """The Async Jobs API, at its REST path and the shorter one some of its pages print."""
 
+PRODUCT_PREFIXES = ("/stores/v3", "/_api/stores-catalog-orchestrator/v3")
+LOCATION_PREFIXES = ("/stores/v3", "/_api/location/v3")
+
 
 def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlette:
     """Build the HTTP application; ``storage`` overrides the one named by the settings."""
     if storage is None:
         storage = open_storage(
-            settings.database_url, now_ms=now_ms, migrate=settings.migrate_on_start
+            settings.database_url,
+            now_ms=now_ms,
+            migrate=settings.migrate_on_start,
+            pool_size=settings.database_pool_size,
         )
     inventory = Inventory(storage=storage)
     runner = (
@@ -55,8 +62,17 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlet
     routes = [Route("/health", _health, methods=["GET"])]
     for prefix in INVENTORY_PREFIXES:
         # Reads by path come first, so that /inventory-items/query is not taken for an id.
-        operations = query_routes.OPERATIONS + job_routes.OPERATIONS + item_routes.OPERATIONS
+        operations = (
+            query_routes.OPERATIONS
+            + job_routes.OPERATIONS
+            + catalog_routes.VARIANT_FILTER_OPERATIONS
+            + item_routes.OPERATIONS
+        )
         routes += routes_for(prefix, operations, served)
+    for prefix in PRODUCT_PREFIXES:
+        routes += routes_for(prefix, catalog_routes.PRODUCT_OPERATIONS, served)
+    for prefix in LOCATION_PREFIXES:
+        routes += routes_for(prefix, catalog_routes.LOCATION_OPERATIONS, served)
     for prefix in JOB_PREFIXES:
         routes += routes_for(prefix, job_routes.JOB_OPERATIONS, served)
 

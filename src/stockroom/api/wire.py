@@ -446,3 +446,46 @@ class JobItemOut(Struct, omit_defaults=True):
 class ListJobItemsResponse(Struct):
     items: list[JobItemOut]
     pagingMetadata: SearchPagingOut
+
+
+# ---- catalog: products and locations ------------------------------------------------------
+
+
+class ProductRequest(Struct):
+    product: dict[str, Any]
+    returnEntity: bool = True
+    fields: Annotated[list[str], Meta(max_length=100)] | None = None
+
+
+class BulkProductsRequest(Struct):
+    products: Annotated[list[dict[str, Any]], Meta(min_length=1, max_length=100)]
+    returnEntity: bool = False
+
+
+class ProductQueryRequest(Struct):
+    query: QueryIn | None = None
+
+
+class LocationIn(Struct):
+    name: Annotated[str, Meta(min_length=1, max_length=150)] | None = None
+    locationType: Literal["VIRTUAL", "PHYSICAL"] = "PHYSICAL"
+    revision: Revision | None = None
+
+
+class LocationRequest(Struct):
+    storesLocation: LocationIn
+
+
+class LocationQueryRequest(Struct):
+    query: QueryIn | None = None
+
+
+class CreationDataIn(Struct):
+    quantity: Annotated[int, Meta(ge=0, le=99_999)]
+
+
+class CreateByVariantFilterRequest(Struct):
+    locationId: Annotated[str, Meta(pattern=GUID_PATTERN)]
+    inventoryCreationData: CreationDataIn
+    filter: dict[str, Any] | None = None
+    search: dict[str, Any] | None = None

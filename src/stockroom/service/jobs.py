@@ -16,18 +16,21 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from stockroom.domain import stock
-from stockroom.domain.changes import ItemPatch, PreorderPatch, apply_patch
+from stockroom.domain.changes import ItemDraft, ItemPatch, PreorderPatch, apply_patch
 from stockroom.domain.errors import NotFound, StockroomError, ValidationFailed
 from stockroom.domain.item import UNSET, InventoryItem
 from stockroom.domain.jobs import Job, JobKind, JobStatus
+from stockroom.query.compile import where
+from stockroom.query.fields import VARIANTS
 from stockroom.query.filter import parse_filter
 from stockroom.query.search import parse_search
 from stockroom.storage.base import Transaction
 
 from .context import Inventory
+from .items import create_within
 from .queries import matching
 
-__all__ = ["JobRunner", "get_job", "list_job_items", "submit_job"]
+__all__ = ["JobRunner", "get_job", "list_job_items", "submit_job", "submit_variant_job"]
 
 log = logging.getLogger("stockroom.jobs")
 
@@ -68,6 +71,37 @@ def submit_job(
     with inventory.storage.writing(store_id) as tx:
         tx.jobs.insert(job)
         count = tx.jobs.snapshot_items(job.id, matching(node, search, tx.dialect))
+    return replace(job, items_to_process=count)
+
+
+def submit_variant_job(
+    inventory: Inventory,
+    *,
+    store_id: str,
+    raw_filter: Any,
+    location_id: str,
+    quantity: int,
+) -> Job:
+    """Record a job creating items at a location for the catalog variants matching now
+    (BulkCreateInventoryItemsByVariantFilter). Raises ``ValidationFailed`` and ``NotFound``."""
+    node = parse_filter(raw_filter, where="filter", spec=VARIANTS)
+    now = inventory.clock()
+    job = Job(
+        id=str(uuid.uuid4()),
+        kind=JobKind.CREATE_BY_VARIANT_FILTER,
+        status=JobStatus.INITIALIZED,
+        request={"filter": raw_filter, "action": {"locationId": location_id, "quantity": quantity}},
+        items_to_process=0,
+        items_succeeded=0,
+        items_failed=0,
+        created_ms=now,
+        updated_ms=now,
+    )
+    with inventory.storage.writing(store_id) as tx:
+        if not tx.location_exists(location_id):
+            raise NotFound(f"location {location_id} does not exist", locationId=location_id)
+        tx.jobs.insert(job)
+        count = tx.jobs.snapshot_variants(job.id, where(node, tx.dialect))
     return replace(job, items_to_process=count)
 
 
@@ -136,8 +170,22 @@ def patch_from_json(stored: dict[str, Any]) -> ItemPatch:
 # ---- the runner --------------------------------------------------------------------------
 
 
-def _apply(job: Job, tx: Transaction, item_id: str, now_ms: int) -> None:
-    """Do the job's action to one item. Raises the item's ``StockroomError``."""
+def _apply(inventory: Inventory, job: Job, tx: Transaction, item_id: str, now_ms: int) -> None:
+    """Do the job's action to one item (a variant, for creations). Raises the item's
+    ``StockroomError``."""
+    action = job.request["action"]
+    if job.kind is JobKind.CREATE_BY_VARIANT_FILTER:
+        found = tx.catalog.find_variant(item_id)
+        if found is None:
+            raise NotFound(f"variant {item_id} no longer exists", variantId=item_id)
+        draft = ItemDraft(
+            product_id=found[0].id,
+            variant_id=item_id,
+            location_id=action["locationId"],
+            quantity=action["quantity"],
+        )
+        create_within(inventory, tx, draft)
+        return
     if job.kind is JobKind.DELETE_BY_FILTER:
         if tx.delete_item(item_id) is None:
             raise NotFound(f"inventory item {item_id} no longer exists", inventoryItemId=item_id)
@@ -145,7 +193,6 @@ def _apply(job: Job, tx: Transaction, item_id: str, now_ms: int) -> None:
     current = tx.get_item(item_id, lock=True)
     if current is None:
         raise NotFound(f"inventory item {item_id} no longer exists", inventoryItemId=item_id)
-    action = job.request["action"]
     changed: InventoryItem
     if job.kind is JobKind.UPDATE_BY_FILTER:
         changed = apply_patch(
@@ -224,7 +271,7 @@ class JobRunner:
             succeeded = failed = 0
             for item_id in pending:
                 try:
-                    _apply(job, tx, item_id, clock())
+                    _apply(self.inventory, job, tx, item_id, clock())
                 except StockroomError as error:
                     failed += 1
                     tx.jobs.record(job_id, item_id, _error_json(error))

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Connection, insert, literal, select, updat
 
 from stockroom.domain.jobs import Job, JobKind, JobStatus
 
-from .schema import inventory_items, job_items, jobs
+from .schema import inventory_items, job_items, jobs, variants
 
 __all__ = ["SqlJobs", "claim_job"]
 
@@ -52,6 +52,28 @@ class SqlJobs:
             inventory_items.c.id,
             literal(PENDING).label("state"),
         ).where(inventory_items.c.store_id == self._store_id, condition)
+        result = self._conn.execute(
+            insert(job_items)
+            .from_select(["store_id", "job_id", "item_id", "state"], chosen)
+            # psycopg reports no row count for INSERT ... SELECT unless asked to keep it.
+            .execution_options(preserve_rowcount=True)
+        )
+        count = int(result.rowcount)
+        self._conn.execute(
+            update(jobs)
+            .where(jobs.c.store_id == self._store_id, jobs.c.id == job_id)
+            .values(items_to_process=count)
+        )
+        return count
+
+    def snapshot_variants(self, job_id: str, condition: ColumnElement[bool]) -> int:
+        """Record every catalog variant meeting ``condition`` as pending for the job."""
+        chosen = select(
+            variants.c.store_id,
+            literal(job_id).label("job_id"),
+            variants.c.id,
+            literal(PENDING).label("state"),
+        ).where(variants.c.store_id == self._store_id, condition)
         result = self._conn.execute(
             insert(job_items).from_select(["store_id", "job_id", "item_id", "state"], chosen)
         )
