@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ from tests.factories import guid
 
 ITEMS = "/stores/v3/inventory-items"
 BULK = "/stores/v3/bulk/inventory-items"
+JOBS = "/async-jobs/v1/async-jobs"
 
 
 def create(client: httpx.Client, **fields: Any) -> dict[str, Any]:
@@ -52,3 +54,13 @@ def decrement(client: httpx.Client, lines: list[dict[str, Any]], **options: Any)
 
 def increment(client: httpx.Client, lines: list[dict[str, Any]], **options: Any) -> httpx.Response:
     return client.post(f"{BULK}/increment", json={"incrementData": lines} | options)
+
+
+def wait_for(client, job_id, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"{JOBS}/{job_id}").json()["job"]
+        if job["status"] in ("FINISHED", "FAILED"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish: {job}")

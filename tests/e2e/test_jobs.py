@@ -6,19 +6,7 @@ import pytest
 from tests.factories import guid
 from tests.live import LiveServer
 
-from .helpers import BULK, ITEMS, application_error, create, get, violations
-
-JOBS = "/async-jobs/v1/async-jobs"
-
-
-def wait_for(client, job_id, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"{JOBS}/{job_id}").json()["job"]
-        if job["status"] in ("FINISHED", "FAILED"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
+from .helpers import BULK, ITEMS, JOBS, application_error, create, get, violations, wait_for
 
 
 def test_update_by_filter_updates_every_matching_item_once(client):

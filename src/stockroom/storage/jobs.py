@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, insert, literal, select, update
+from sqlalchemy import ColumnElement, Connection, Table, insert, literal, select, update
 
 from stockroom.domain.jobs import Job, JobKind, JobStatus
 
@@ -46,36 +46,24 @@ class SqlJobs:
 
     def snapshot_items(self, job_id: str, condition: ColumnElement[bool]) -> int:
         """Record every item meeting ``condition`` as pending for the job; return how many."""
+        return self._snapshot(job_id, inventory_items, condition)
+
+    def snapshot_variants(self, job_id: str, condition: ColumnElement[bool]) -> int:
+        """Record every catalog variant meeting ``condition`` as pending for the job."""
+        return self._snapshot(job_id, variants, condition)
+
+    def _snapshot(self, job_id: str, source: Table, condition: ColumnElement[bool]) -> int:
         chosen = select(
-            inventory_items.c.store_id,
+            source.c.store_id,
             literal(job_id).label("job_id"),
-            inventory_items.c.id,
+            source.c.id,
             literal(PENDING).label("state"),
-        ).where(inventory_items.c.store_id == self._store_id, condition)
+        ).where(source.c.store_id == self._store_id, condition)
         result = self._conn.execute(
             insert(job_items)
             .from_select(["store_id", "job_id", "item_id", "state"], chosen)
             # psycopg reports no row count for INSERT ... SELECT unless asked to keep it.
             .execution_options(preserve_rowcount=True)
-        )
-        count = int(result.rowcount)
-        self._conn.execute(
-            update(jobs)
-            .where(jobs.c.store_id == self._store_id, jobs.c.id == job_id)
-            .values(items_to_process=count)
-        )
-        return count
-
-    def snapshot_variants(self, job_id: str, condition: ColumnElement[bool]) -> int:
-        """Record every catalog variant meeting ``condition`` as pending for the job."""
-        chosen = select(
-            variants.c.store_id,
-            literal(job_id).label("job_id"),
-            variants.c.id,
-            literal(PENDING).label("state"),
-        ).where(variants.c.store_id == self._store_id, condition)
-        result = self._conn.execute(
-            insert(job_items).from_select(["store_id", "job_id", "item_id", "state"], chosen)
         )
         count = int(result.rowcount)
         self._conn.execute(
