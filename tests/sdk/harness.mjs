@@ -9,6 +9,8 @@
 import assert from 'node:assert/strict';
 import { createClient, ApiKeyStrategy } from '@wix/sdk';
 import * as inventoryItemsV3 from '@wix/auto_sdk_stores_inventory-items-v-3';
+import * as productsV3 from '@wix/auto_sdk_stores_products-v-3';
+import * as storesLocationsV3 from '@wix/auto_sdk_stores_stores-locations-v-3';
 
 export { assert };
 
@@ -39,16 +41,20 @@ async function fetchFromStockroom(url, init) {
   return response;
 }
 
-export function createStockroomClient() {
+/**
+ * An SDK client for one store (site). Inventory is always there; products and locations
+ * are added for the scripts that use them.
+ */
+export function createStockroomClient({
+  siteId = process.env.STOCKROOM_SITE_ID ?? 'site-1',
+  apiKey = process.env.STOCKROOM_API_KEY ?? 'key-1',
+} = {}) {
   const custom = hostMode === 'custom';
   return createClient({
     ...(custom ? { host: { apiBaseUrl: new URL(baseUrl).host } } : {}),
-    auth: ApiKeyStrategy({
-      siteId: process.env.STOCKROOM_SITE_ID ?? 'site-1',
-      apiKey: process.env.STOCKROOM_API_KEY ?? 'key-1',
-    }),
+    auth: ApiKeyStrategy({ siteId, apiKey }),
     fetch: fetchFromStockroom,
-    modules: { inventoryItemsV3 },
+    modules: { inventoryItemsV3, productsV3, storesLocationsV3 },
   });
 }
 

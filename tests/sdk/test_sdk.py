@@ -45,7 +45,7 @@ def node() -> str:
 
 
 @pytest.mark.parametrize("host_mode", ["wixapis", "custom"])
-@pytest.mark.parametrize("script", ["inventory.mjs", "query.mjs"])
+@pytest.mark.parametrize("script", ["inventory.mjs", "query.mjs", "stores.mjs"])
 def test_sdk_script_passes_against_the_server(
     node: str, live_server: LiveServer, script: str, host_mode: str
 ) -> None:
