@@ -18,6 +18,7 @@ from sqlalchemy import (
     Computed,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -30,12 +31,15 @@ from sqlalchemy.types import TypeEngine
 
 __all__ = [
     "AVAILABILITY_SQL",
+    "api_keys",
+    "idempotency_keys",
     "inventory_items",
     "job_items",
     "jobs",
     "locations",
     "metadata",
     "products",
+    "rate_windows",
     "secrets",
     "stores",
     "variants",
@@ -216,3 +220,43 @@ variants = Table(
     Index(None, "store_id", "sku"),
 )
 """Each product's variants; a variant id is unique within its store."""
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("store_id", _text(64), nullable=False),
+    Column("id", _text(36), nullable=False),
+    Column("name", _text(100), nullable=False),
+    Column("key_hash", _text(64), nullable=False),
+    Column("scopes", _Json, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("revoked_ms", BigInteger),
+    PrimaryKeyConstraint("store_id", "id"),
+    UniqueConstraint("key_hash"),
+)
+"""API keys of each store: only a SHA-256 of the key is kept; the key itself is shown once."""
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("store_id", _text(64), nullable=False),
+    Column("key", _text(255), nullable=False),
+    Column("request_hash", _text(64), nullable=False),
+    Column("status", Integer),
+    Column("response", LargeBinary),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("store_id", "key"),
+    Index(None, "expires_ms"),
+)
+"""The first answer to each ``Idempotency-Key``, replayed to retries until it expires."""
+
+rate_windows = Table(
+    "rate_windows",
+    metadata,
+    Column("bucket", _text(200), nullable=False),
+    Column("window_ms", BigInteger, nullable=False),
+    Column("used", Integer, nullable=False),
+    PrimaryKeyConstraint("bucket", "window_ms"),
+)
+"""Requests counted per caller per window, shared by every server process."""
