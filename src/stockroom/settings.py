@@ -24,9 +24,12 @@ class Settings:
     default_store_id: str = DEFAULT_STORE_ID
     migrate_on_start: bool = True
     worker_threads: int = 32
+    database_pool_size: int = 10  # connections per process, at most (PostgreSQL)
     run_jobs: bool = True
     job_lease_ms: int = 30_000
     job_batch: int = 200
+    admin_key: str | None = None
+    idempotency_ttl_ms: int = 24 * 3_600_000
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -41,4 +44,9 @@ class Settings:
         return cls(**values)
 
 
-_PARSERS: Final[dict[str, Callable[[str], object]]] = {"str": str, "int": int, "bool": _flag}
+_PARSERS: Final[dict[str, Callable[[str], object]]] = {
+    "str": str,
+    "str | None": str,
+    "int": int,
+    "bool": _flag,
+}

@@ -12,15 +12,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from stockroom.service.access import Gatekeeper
 from stockroom.service.context import Inventory, now_ms
 from stockroom.service.jobs import JobRunner
 from stockroom.settings import Settings
-from stockroom.storage import Storage, open_storage
+from stockroom.storage import SqlStorage, open_storage
 
+from . import admin as admin_routes
 from . import catalog as catalog_routes
 from . import inventory as item_routes
 from . import jobs as job_routes
 from . import queries as query_routes
+from .auth import Guard
 from .routing import Served, json_response, routes_for
 
 __all__ = ["INVENTORY_PREFIXES", "create_app"]
@@ -31,11 +34,14 @@ INVENTORY_PREFIXES = ("/stores/v3", "/_api/inventory/v3")
 JOB_PREFIXES = ("/async-jobs/v1/async-jobs", "/v1/async-jobs")
 """The Async Jobs API, at its REST path and the shorter one some of its pages print."""
 
+ADMIN_PREFIX = "/stockroom/v1"
+"""Stockroom's own endpoints (key administration), beside the contract's."""
+
 PRODUCT_PREFIXES = ("/stores/v3", "/_api/stores-catalog-orchestrator/v3")
 LOCATION_PREFIXES = ("/stores/v3", "/_api/location/v3")
 
 
-def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlette:
+def create_app(settings: Settings, *, storage: SqlStorage | None = None) -> Starlette:
     """Build the HTTP application; ``storage`` overrides the one named by the settings."""
     if storage is None:
         storage = open_storage(
@@ -50,11 +56,17 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlet
         if settings.run_jobs
         else None
     )
+    guard = Guard(
+        Gatekeeper(storage, now_ms),
+        default_store_id=settings.default_store_id,
+        admin_key=settings.admin_key,
+    )
     served = Served(
         inventory,
-        settings.default_store_id,
+        guard,
         CapacityLimiter(settings.worker_threads),
         wake_jobs=runner.wake if runner else lambda: None,
+        idempotency_ttl_ms=settings.idempotency_ttl_ms,
     )
     with storage.writing(settings.default_store_id):
         pass  # creates the default store and its default location on first start
@@ -73,6 +85,7 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlet
         routes += routes_for(prefix, catalog_routes.PRODUCT_OPERATIONS, served)
     for prefix in LOCATION_PREFIXES:
         routes += routes_for(prefix, catalog_routes.LOCATION_OPERATIONS, served)
+    routes += routes_for(ADMIN_PREFIX, admin_routes.OPERATIONS, served)
     for prefix in JOB_PREFIXES:
         routes += routes_for(prefix, job_routes.JOB_OPERATIONS, served)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from stockroom.domain.access import Access
 from stockroom.domain.catalog import Location, LocationType
 from stockroom.domain.errors import StockroomError, ValidationFailed
 from stockroom.query.fields import LOCATIONS, PRODUCTS, VARIANTS
@@ -306,40 +307,42 @@ _P = "/products/{productId}"
 
 PRODUCT_OPERATIONS: tuple[Operation, ...] = (
     Operation("QueryProducts", "POST", "/products/query", query_products,
-              wire.ProductQueryRequest, None, "read"),
+              wire.ProductQueryRequest, None, Access.CATALOG_READ),
     Operation("QueryProductsByGet", "GET", "/products/query", query_products,
-              wire.ProductQueryRequest, None, "read"),
+              wire.ProductQueryRequest, None, Access.CATALOG_READ),
     Operation("CreateProduct", "POST", "/products", create_product,
-              wire.ProductRequest, None, "write"),
-    Operation("GetProduct", "GET", _P, get_product, None, None, "read"),
-    Operation("UpdateProduct", "PATCH", _P, update_product, wire.ProductRequest, None, "write"),
-    Operation("DeleteProduct", "DELETE", _P, delete_product, None, None, "write"),
+              wire.ProductRequest, None, Access.CATALOG_WRITE),
+    Operation("GetProduct", "GET", _P, get_product, None, None, Access.CATALOG_READ),
+    Operation("UpdateProduct", "PATCH", _P, update_product,
+              wire.ProductRequest, None, Access.CATALOG_WRITE),
+    Operation("DeleteProduct", "DELETE", _P, delete_product, None, None, Access.CATALOG_WRITE),
     Operation("CreateProductWithInventory", "POST", "/products-with-inventory",
-              create_product_with_inventory, wire.ProductRequest, None, "write"),
+              create_product_with_inventory, wire.ProductRequest, None, Access.CATALOG_WRITE),
     Operation("UpdateProductWithInventory", "PATCH", "/products-with-inventory/{productId}",
-              update_product_with_inventory, wire.ProductRequest, None, "write"),
+              update_product_with_inventory, wire.ProductRequest, None, Access.CATALOG_WRITE),
     Operation("BulkCreateProductsWithInventory", "POST", "/bulk/products-with-inventory/create",
-              bulk_create_products_with_inventory, wire.BulkProductsRequest, None, "write"),
+              bulk_create_products_with_inventory, wire.BulkProductsRequest, None,
+              Access.CATALOG_WRITE),
 )  # fmt: skip
 
 _L = "/locations/{storesLocationId}"
 
 LOCATION_OPERATIONS: tuple[Operation, ...] = (
     Operation("GetDefaultStoresLocation", "GET", "/locations/default", get_location,
-              None, None, "read"),
+              None, None, Access.CATALOG_READ),
     Operation("QueryStoresLocations", "POST", "/locations/query", query_locations,
-              wire.LocationQueryRequest, None, "read"),
+              wire.LocationQueryRequest, None, Access.CATALOG_READ),
     Operation("CreateStoresLocation", "POST", "/locations", create_location,
-              wire.LocationRequest, None, "write"),
-    Operation("GetStoresLocation", "GET", _L, get_location, None, None, "read"),
+              wire.LocationRequest, None, Access.CATALOG_WRITE),
+    Operation("GetStoresLocation", "GET", _L, get_location, None, None, Access.CATALOG_READ),
     Operation("RenameStoresLocation", "PATCH", _L, rename_location,
-              wire.LocationRequest, None, "write"),
+              wire.LocationRequest, None, Access.CATALOG_WRITE),
     Operation("ArchiveStoresLocation", "POST", f"{_L}/archive", archive_location,
-              None, None, "write"),
+              None, None, Access.CATALOG_WRITE),
 )  # fmt: skip
 
 VARIANT_FILTER_OPERATIONS: tuple[Operation, ...] = (
     Operation("BulkCreateInventoryItemsByVariantFilter", "POST",
               "/bulk/inventory-items/create-by-variant-filter", create_by_variant_filter,
-              wire.CreateByVariantFilterRequest, wire.JobIdResponse, "write"),
+              wire.CreateByVariantFilterRequest, wire.JobIdResponse, Access.INVENTORY_WRITE),
 )  # fmt: skip

@@ -18,6 +18,9 @@ from stockroom.domain.errors import (
 
 __all__ = ["RequestTooLarge", "error_body", "status_of", "violation_from_decode_error"]
 
+# Imported late: auth's errors are StockroomErrors too, and auth needs nothing from here.
+from .auth import PermissionDenied, RateLimited, Unauthenticated
+
 
 class RequestTooLarge(StockroomError):
     code = "PAYLOAD_TOO_LARGE"
@@ -25,10 +28,13 @@ class RequestTooLarge(StockroomError):
 
 _STATUS: tuple[tuple[type[StockroomError], int], ...] = (
     (ValidationFailed, 400),
+    (Unauthenticated, 401),
+    (PermissionDenied, 403),
     (NotFound, 404),
     (Conflict, 409),
     (RequestTooLarge, 413),
     (FailedPrecondition, 428),
+    (RateLimited, 429),
 )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from msgspec import UNSET as WIRE_UNSET
 
+from stockroom.domain.access import Access
 from stockroom.domain.errors import ValidationFailed
 from stockroom.service import items, stock
 from stockroom.service.context import ItemResult
@@ -203,29 +204,29 @@ _BULK = "/bulk/inventory-items"
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("CreateInventoryItem", "POST", "/inventory-items", create_item,
-              wire.CreateRequest, wire.ItemResponse, "write"),
+              wire.CreateRequest, wire.ItemResponse, Access.INVENTORY_WRITE),
     Operation("BulkCreateInventoryItems", "POST", f"{_BULK}/create", bulk_create_items,
-              wire.BulkCreateRequest, wire.BulkItemsResponse, "write"),
+              wire.BulkCreateRequest, wire.BulkItemsResponse, Access.INVENTORY_WRITE),
     Operation("GetInventoryItem", "GET", _ITEM, get_item,
-              None, wire.ItemResponse, "read"),
+              None, wire.ItemResponse, Access.INVENTORY_READ),
     Operation("UpdateInventoryItem", "PATCH", _ITEM, update_item,
-              wire.UpdateRequest, wire.ItemResponse, "write"),
+              wire.UpdateRequest, wire.ItemResponse, Access.INVENTORY_WRITE),
     Operation("BulkUpdateInventoryItems", "POST", f"{_BULK}/update", bulk_update_items,
-              wire.BulkUpdateRequest, wire.BulkItemsResponse, "write"),
+              wire.BulkUpdateRequest, wire.BulkItemsResponse, Access.INVENTORY_WRITE),
     Operation("DeleteInventoryItem", "DELETE", _ITEM, delete_item,
-              None, None, "write"),
+              None, None, Access.INVENTORY_WRITE),
     Operation("BulkDeleteInventoryItems", "POST", f"{_BULK}/delete", bulk_delete_items,
-              wire.BulkDeleteRequest, wire.BulkDeleteResponse, "write"),
+              wire.BulkDeleteRequest, wire.BulkDeleteResponse, Access.INVENTORY_WRITE),
     Operation("BulkUpsertInventoryItems", "POST", f"{_BULK}/upsert", bulk_upsert_items,
-              wire.BulkUpsertRequest, wire.BulkItemsResponse, "write"),
+              wire.BulkUpsertRequest, wire.BulkItemsResponse, Access.INVENTORY_WRITE),
     Operation("BulkIncrementInventoryItems", "POST", f"{_BULK}/increment", bulk_increment_items,
-              wire.BulkIncrementRequest, wire.BulkItemsResponse, "write"),
+              wire.BulkIncrementRequest, wire.BulkItemsResponse, Access.INVENTORY_WRITE),
     Operation("BulkDecrementInventoryItems", "POST", f"{_BULK}/decrement", bulk_decrement_items,
-              wire.BulkDecrementRequest, wire.BulkItemsResponse, "write"),
+              wire.BulkDecrementRequest, wire.BulkItemsResponse, Access.INVENTORY_WRITE),
     Operation("BulkIncrementInventoryItemsByVariantAndLocation", "POST",
               f"{_BULK}/increment-by-variant-and-location", bulk_increment_by_variant,
-              wire.BulkIncrementByVariantRequest, wire.BulkItemsResponse, "write"),
+              wire.BulkIncrementByVariantRequest, wire.BulkItemsResponse, Access.INVENTORY_WRITE),
     Operation("BulkDecrementInventoryItemsByVariantAndLocation", "POST",
               f"{_BULK}/decrement-by-variant-and-location", bulk_decrement_by_variant,
-              wire.BulkDecrementByVariantRequest, wire.BulkItemsResponse, "write"),
+              wire.BulkDecrementByVariantRequest, wire.BulkItemsResponse, Access.INVENTORY_WRITE),
 )  # fmt: skip

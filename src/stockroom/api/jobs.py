@@ -6,6 +6,7 @@ from typing import Any
 
 from msgspec import UNSET as WIRE_UNSET
 
+from stockroom.domain.access import Access
 from stockroom.domain.errors import ValidationFailed
 from stockroom.domain.jobs import Job, JobKind
 from stockroom.query.cursor import decode_cursor, encode_cursor
@@ -144,20 +145,23 @@ _BULK = "/bulk/inventory-items"
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("BulkUpdateInventoryItemsByFilter", "POST", f"{_BULK}/update-by-filter",
-              update_by_filter, wire.UpdateByFilterRequest, wire.JobIdResponse, "write"),
+              update_by_filter, wire.UpdateByFilterRequest, wire.JobIdResponse,
+              Access.INVENTORY_WRITE),
     Operation("BulkDeleteInventoryItemsByFilter", "POST", f"{_BULK}/delete-by-filter",
-              delete_by_filter, wire.DeleteByFilterRequest, wire.JobIdResponse, "write"),
+              delete_by_filter, wire.DeleteByFilterRequest, wire.JobIdResponse,
+              Access.INVENTORY_WRITE),
     Operation("BulkAdjustInventoryItemsByFilter", "POST", f"{_BULK}/adjust-by-filter",
-              adjust_by_filter, wire.AdjustByFilterRequest, wire.JobIdResponse, "write"),
+              adjust_by_filter, wire.AdjustByFilterRequest, wire.JobIdResponse,
+              Access.INVENTORY_WRITE),
     Operation("BulkSetOrAdjustInventoryItemsByFilter", "POST",
               f"{_BULK}/set-or-adjust-by-filter", set_or_adjust_by_filter,
-              wire.SetOrAdjustByFilterRequest, wire.JobIdResponse, "write"),
+              wire.SetOrAdjustByFilterRequest, wire.JobIdResponse, Access.INVENTORY_WRITE),
 )  # fmt: skip
 """Served under each inventory prefix."""
 
 JOB_OPERATIONS: tuple[Operation, ...] = (
-    Operation("GetAsyncJob", "GET", "/{jobId}", get_job, None, wire.JobResponse, "read"),
+    Operation("GetAsyncJob", "GET", "/{jobId}", get_job, None, wire.JobResponse, Access.JOBS_READ),
     Operation("ListAsyncJobItems", "GET", "/{jobId}/items", list_job_items,
-              wire.ListJobItemsRequest, wire.ListJobItemsResponse, "read"),
+              wire.ListJobItemsRequest, wire.ListJobItemsResponse, Access.JOBS_READ),
 )  # fmt: skip
 """Served under the Async Jobs prefixes."""

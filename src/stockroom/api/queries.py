@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET as WIRE_UNSET
 
+from stockroom.domain.access import Access
 from stockroom.domain.errors import ValidationFailed
 from stockroom.query import aggregate
 from stockroom.query.plan import Kind, Plan, plan_from_cursor, plan_request
@@ -111,8 +112,8 @@ def _post_and_get(
 ) -> tuple[Operation, Operation]:
     """The documented POST, and the GET with a ``.r`` parameter that the SDK sends."""
     return (
-        Operation(name, "POST", path, handle, request, response, "read"),
-        Operation(f"{name}ByGet", "GET", path, handle, request, response, "read"),
+        Operation(name, "POST", path, handle, request, response, Access.INVENTORY_READ),
+        Operation(f"{name}ByGet", "GET", path, handle, request, response, Access.INVENTORY_READ),
     )
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import logging
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,9 +26,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stockroom.domain.errors import StockroomError, ValidationFailed
+from stockroom.domain.errors import Conflict, StockroomError, ValidationFailed
 from stockroom.service.context import Inventory
 
+from .auth import Guard, RateLimited, Required
 from .errors import RequestTooLarge, error_body, status_of, violation_from_decode_error
 from .wire import GUID_PATTERN
 
@@ -35,8 +38,13 @@ __all__ = ["Call", "Operation", "Served", "json_response", "routes_for"]
 log = logging.getLogger("stockroom.api")
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
-SITE_HEADER = "wix-site-id"
-_STORE_ID_MAX = 64
+IDEMPOTENCY_HEADER = "idempotency-key"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
 _GUID_RE = re.compile(GUID_PATTERN)
 
 
@@ -61,7 +69,7 @@ class Operation:
     handle: Callable[[Call], Any]
     request: type[msgspec.Struct] | None
     response: type[msgspec.Struct] | None
-    access: Literal["read", "write"]
+    access: Required
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +77,9 @@ class Served:
     """What every endpoint shares: the service and its settings."""
 
     inventory: Inventory
-    default_store_id: str
+    guard: Guard
     limiter: CapacityLimiter
+    idempotency_ttl_ms: int = 24 * 3_600_000
     wake_jobs: Callable[[], None] = lambda: None
 
 
@@ -82,7 +91,10 @@ def json_response(payload: Any, status: int = 200) -> Response:
 
 
 def error_response(error: StockroomError) -> Response:
-    return json_response(error_body(error), status_of(error))
+    response = json_response(error_body(error), status_of(error))
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+    return response
 
 
 def routes_for(prefix: str, operations: tuple[Operation, ...], served: Served) -> list[Route]:
@@ -104,12 +116,21 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
 
     async def endpoint(request: Request) -> Response:
         try:
-            store_id = _store_id(request, served.default_store_id)
+            store_id = await served.guard.store_for(request, op.access)
             path = {name: str(value) for name, value in request.path_params.items()}
             for name in path_checks:
                 _check_guid(name, path[name])
-            body = await _decode(request, decoder)
+            idempotency_key = _idempotency_key(request, op)
+            raw = b"" if request.method == "GET" else await _read_body(request)
+            body = _decode(request, raw, decoder)
             call = Call(served.inventory, store_id, path, body, served.wake_jobs)
+            if idempotency_key is not None:
+                fingerprint = _fingerprint(request, raw)
+                status, answer, replayed = await anyio.to_thread.run_sync(
+                    _run_once, op, call, served, idempotency_key, fingerprint,
+                    limiter=served.limiter,
+                )  # fmt: skip
+                return _raw_response(answer, status, replayed=replayed)
             result = await anyio.to_thread.run_sync(op.handle, call, limiter=served.limiter)
         except StockroomError as error:
             return error_response(error)
@@ -119,24 +140,95 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
         return json_response(result)
 
     endpoint.__name__ = op.name
+    endpoint.operation = op  # type: ignore[attr-defined]
     return endpoint
 
 
-async def _decode(request: Request, decoder: msgspec.json.Decoder[Any] | None) -> Any:
+def _idempotency_key(request: Request, op: Operation) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None or op.method == "GET":
+        return None
+    if not 1 <= len(key) <= 255 or not key.isprintable():
+        raise ValidationFailed.of(
+            IDEMPOTENCY_HEADER, "an idempotency key is 1 to 255 printable characters", "FORMAT"
+        )
+    return key
+
+
+def _fingerprint(request: Request, raw: bytes) -> str:
+    """What makes two requests "the same" for an idempotency key: method, path and body."""
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
+    digest.update(raw)
+    return digest.hexdigest()
+
+
+def _run_once(
+    op: Operation, call: Call, served: Served, key: str, fingerprint: str
+) -> tuple[int, bytes, bool]:
+    """Run a write once per idempotency key: the first answer is kept in the same
+    transaction as the write's effects, and replayed to every retry with the same body."""
+    storage = served.inventory.storage
+    now = served.inventory.clock()
+    with storage.request(call.store_id) as tx:
+        earlier = tx.access.claim_idempotency(
+            call.store_id,
+            key,
+            request_hash=fingerprint,
+            now_ms=now,
+            expires_ms=now + served.idempotency_ttl_ms,
+        )
+        if earlier is not None:
+            recorded_fingerprint, status, answer = earlier
+            if recorded_fingerprint != fingerprint:
+                raise IdempotencyKeyReused(
+                    "this idempotency key was used with a different request",
+                    idempotencyKey=key,
+                )
+            return status, answer, True
+        try:
+            with tx.savepoint():
+                status, answer = 200, _ENCODER.encode(op.handle(call))
+        except StockroomError as error:
+            status, answer = status_of(error), _ENCODER.encode(error_body(error))
+        tx.access.complete_idempotency(call.store_id, key, status=status, body=answer)
+    return status, answer, False
+
+
+def _raw_response(answer: bytes, status: int, *, replayed: bool) -> Response:
+    response = Response(answer, status_code=status, media_type="application/json")
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _decode(request: Request, raw: bytes, decoder: msgspec.json.Decoder[Any] | None) -> Any:
     if decoder is None:
         return None
     if request.method == "GET" and ".r" not in request.query_params:
+        if "\x00" in request.url.query or "%00" in request.url.query:
+            raise _nul_refused()
         return _from_flat_parameters(request, decoder.type)
     if request.method == "GET":
         raw = _from_r_parameter(request)
-    else:
-        raw = await _read_body(request)
+    if b"\\u0000" in raw and _JSON_NUL.search(raw):
+        raise _nul_refused()
     try:
         return decoder.decode(raw or b"{}")
     except msgspec.MsgspecError as error:
         raise violation_from_decode_error(error) from None
     except UnicodeDecodeError:
         raise ValidationFailed.of("", "the body is not valid UTF-8", "FORMAT") from None
+    except RecursionError:
+        raise ValidationFailed.of("", "the body nests too deeply", "MAX") from None
+
+
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+"""A JSON string escape for U+0000 (a backslash not itself escaped, then ``u0000``)."""
+
+
+def _nul_refused() -> ValidationFailed:
+    # PostgreSQL cannot store U+0000 in text, so no backend accepts it: the same on both.
+    return ValidationFailed.of("", "text may not contain the character U+0000", "FORMAT")
 
 
 async def _read_body(request: Request) -> bytes:
@@ -192,17 +284,6 @@ def _too_large() -> RequestTooLarge:
     return RequestTooLarge(
         f"the request body is larger than {MAX_BODY_BYTES} bytes", limit=MAX_BODY_BYTES
     )
-
-
-def _store_id(request: Request, default: str) -> str:
-    store = request.headers.get(SITE_HEADER, "").strip()
-    if not store:
-        return default
-    if len(store) > _STORE_ID_MAX or not store.isprintable():
-        raise ValidationFailed.of(
-            SITE_HEADER, f"must be printable and at most {_STORE_ID_MAX} characters", "FORMAT"
-        )
-    return store
 
 
 def _path_checks(path: str) -> list[str]:

@@ -489,3 +489,36 @@ class CreateByVariantFilterRequest(Struct):
     inventoryCreationData: CreationDataIn
     filter: dict[str, Any] | None = None
     search: dict[str, Any] | None = None
+
+
+# ---- administration: API keys ------------------------------------------------------------
+
+
+class KeyCreateRequest(Struct):
+    storeId: Annotated[str, Meta(min_length=1, max_length=64)]
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    scopes: Annotated[list[Annotated[str, Meta(max_length=100)]], Meta(min_length=1, max_length=50)]
+    ratePerSecond: Annotated[int, Meta(ge=1, le=1_000_000)] | None = 1000
+
+
+class KeyStoreRequest(Struct):
+    storeId: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class KeyOut(Struct, omit_defaults=True):
+    id: str
+    storeId: str
+    name: str
+    scopes: list[str]
+    createdDate: str
+    ratePerSecond: int | None = None
+    revokedDate: str | UnsetType = UNSET
+
+
+class KeyCreatedResponse(Struct):
+    key: KeyOut
+    secret: str
+
+
+class KeysResponse(Struct):
+    keys: list[KeyOut]

@@ -2,43 +2,124 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from stockroom.settings import DEFAULT_DATABASE_URL, Settings
 
+from . import keys, locations
+
 __all__ = ["app"]
 
 app = typer.Typer(help="Stockroom: a self-hostable inventory service.", no_args_is_help=True)
+app.add_typer(locations.app, name="locations")
+app.add_typer(keys.app, name="keys")
 console = Console(stderr=True)
+
+_WORKER_APP = "stockroom.cli.worker:application"
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Database URL: sqlite:///path/to.db or postgresql://user@host:5432/database "
+        f"(default {DEFAULT_DATABASE_URL})",
+        envvar="STOCKROOM_DATABASE_URL",
+        show_default=False,
+    ),
+]
+
+
+_LOOPBACK = ("127.", "::1", "localhost")
+
+
+def _refuse_open_exposure(settings: Settings, host: str, *, allow_open: bool) -> None:
+    """Without keys, anyone who can reach the port can change stock: say so loudly, and
+    refuse anything but loopback unless told otherwise."""
+    from stockroom.service.context import now_ms
+    from stockroom.storage import open_storage
+
+    storage = open_storage(settings.database_url, now_ms=now_ms, migrate=False)
+    try:
+        with storage.access() as access:
+            keys_exist = access.any_active_key()
+    finally:
+        storage.close()
+    if keys_exist or settings.admin_key:
+        console.print("API keys are required on every request.")
+        return
+    if not host.startswith(_LOOPBACK) and not allow_open:
+        console.print(
+            f"[bold red]refusing to serve {host} without API keys[/]: issue one with "
+            "`stockroom keys create`, set STOCKROOM_ADMIN_KEY, or pass --allow-open"
+        )
+        raise typer.Exit(2)
+    console.print(
+        "[bold yellow]WARNING: no API keys are configured; every request is accepted "
+        f"without authentication on {host}.[/] Fine for local development only."
+    )
 
 
 @app.command()
-def serve(
+def serve(  # options are keyword-only: typer passes them by name
+    *,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    database: Annotated[
-        str | None,
+    database: DatabaseOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Worker processes serving the port.", envvar="STOCKROOM_WORKERS"),
+    ] = 1,
+    migrate: Annotated[
+        bool | None,
         typer.Option(
-            help=f"Database URL, e.g. sqlite:///path/to.db [default: {DEFAULT_DATABASE_URL}]",
-            envvar="STOCKROOM_DATABASE_URL",
+            "--migrate/--no-migrate",
+            help="Bring the schema up to date before serving (the default), or not.",
+            show_default=False,
+        ),
+    ] = None,
+    allow_open: Annotated[
+        bool,
+        typer.Option(
+            "--allow-open",
+            help="Serve without API keys on an address other than loopback (not recommended).",
+            envvar="STOCKROOM_ALLOW_OPEN",
+        ),
+    ] = False,
+    pool_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Database connections per worker, at most (PostgreSQL; default 10).",
             show_default=False,
         ),
     ] = None,
 ) -> None:
     """Serve the inventory API over HTTP."""
-    from stockroom.api.app import create_app
+    import uvicorn
 
-    settings = Settings.from_env(database_url=database)
-    application = create_app(settings)
+    settings = Settings.from_env(
+        database_url=database, migrate_on_start=migrate, database_pool_size=pool_size
+    )
+    if settings.migrate_on_start:
+        _migrate(settings)  # once, here, rather than racing in every worker
+    _refuse_open_exposure(settings, host, allow_open=allow_open)
+    # Workers are fresh processes that read their settings from the environment.
+    os.environ.update(
+        STOCKROOM_DATABASE_URL=settings.database_url,
+        STOCKROOM_MIGRATE_ON_START="false",
+        STOCKROOM_DATABASE_POOL_SIZE=str(settings.database_pool_size),
+    )
     console.print(
-        f"[bold]stockroom[/] serving http://{host}:{port} on [cyan]{settings.database_url}[/]"
+        f"[bold]stockroom[/] serving http://{host}:{port} with {workers} "
+        f"worker{'s' if workers > 1 else ''} on [cyan]{_shown(settings.database_url)}[/]"
     )
     uvicorn.run(
-        application,
+        _WORKER_APP,
+        factory=True,
+        workers=workers,
         host=host,
         port=port,
         loop="uvloop",
@@ -49,17 +130,38 @@ def serve(
 
 
 @app.command()
-def migrate(
-    database: Annotated[
-        str | None, typer.Option(help="Database URL.", envvar="STOCKROOM_DATABASE_URL")
-    ] = None,
-) -> None:
-    """Bring the database schema up to date."""
+def migrate(*, database: DatabaseOption = None) -> None:
+    """Bring the database schema up to date (safe while servers run, and from many hosts)."""
+    settings = Settings.from_env(database_url=database)
+    revision = _migrate(settings)
+    console.print(
+        f"schema at revision [bold]{revision}[/] on [cyan]{_shown(settings.database_url)}[/]"
+    )
+
+
+def _migrate(settings: Settings) -> str | None:
+    """Upgrade the schema of the configured database; the revision it is then at."""
+    from sqlalchemy.exc import OperationalError
+
     from stockroom.service.context import now_ms
     from stockroom.storage import open_storage
     from stockroom.storage.migrate import current_revision
 
-    settings = Settings.from_env(database_url=database)
-    storage = open_storage(settings.database_url, now_ms=now_ms, migrate=True)
-    console.print(f"schema at revision [bold]{current_revision(storage.engine)}[/]")
-    storage.close()
+    try:
+        storage = open_storage(settings.database_url, now_ms=now_ms, migrate=True, pool_size=1)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--database") from None
+    except OperationalError as error:
+        console.print(f"[red]cannot reach {_shown(settings.database_url)}:[/] {error.orig}")
+        raise typer.Exit(1) from None
+    try:
+        return current_revision(storage.engine)
+    finally:
+        storage.close()
+
+
+def _shown(url: str) -> str:
+    """A database URL fit to print: without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

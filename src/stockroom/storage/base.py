@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, RowMapping
 
 from stockroom.domain.item import InventoryItem
 
+from .access import SqlAccess
 from .catalog import SqlCatalog
 from .jobs import SqlJobs
 
@@ -104,6 +105,15 @@ class Transaction(Protocol):
         ...
 
     @property
+    def access(self) -> SqlAccess:
+        """API keys and idempotency records, inside this transaction."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested transaction: an exception inside undoes only what happened inside."""
+        ...
+
+    @property
     def catalog(self) -> SqlCatalog:
         """The store's products, variants and locations, inside this transaction."""
         ...
@@ -127,6 +137,14 @@ class Storage(Protocol):
 
     def writing(self, store_id: str) -> AbstractContextManager[Transaction]:
         """A read-write transaction; the store and its default location exist inside it."""
+        ...
+
+    def request(self, store_id: str) -> AbstractContextManager[Transaction]:
+        """A write transaction that every use case on this thread joins until it ends."""
+        ...
+
+    def access(self, *, write: bool = False) -> AbstractContextManager[SqlAccess]:
+        """API keys, idempotency records and rate windows, across stores."""
         ...
 
     def claim_job(self, *, owner: str, lease_ms: int) -> tuple[str, str] | None:

@@ -229,6 +229,7 @@ api_keys = Table(
     Column("name", _text(100), nullable=False),
     Column("key_hash", _text(64), nullable=False),
     Column("scopes", _Json, nullable=False),
+    Column("rate_per_second", Integer),
     Column("created_ms", BigInteger, nullable=False),
     Column("revoked_ms", BigInteger),
     PrimaryKeyConstraint("store_id", "id"),

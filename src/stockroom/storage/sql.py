@@ -7,6 +7,7 @@ statements themselves live here, once.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -42,6 +43,7 @@ from stockroom.domain.item import (
     ProductSummary,
 )
 
+from .access import SqlAccess
 from .catalog import SqlCatalog, summary_values
 from .jobs import SqlJobs, claim_job
 from .schema import inventory_items as items
@@ -329,6 +331,16 @@ class SqlTransaction:
     def catalog(self) -> SqlCatalog:
         return SqlCatalog(self._conn, self._store_id)
 
+    @property
+    def access(self) -> SqlAccess:
+        return SqlAccess(self._conn)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: an exception inside undoes only what happened inside."""
+        with self._conn.begin_nested():
+            yield
+
     def select_items(
         self,
         condition: ColumnElement[bool],
@@ -382,6 +394,7 @@ class SqlStorage:
         self._now_ms = now_ms
         self._known_stores: set[str] = set()
         self._secrets: dict[str, bytes] = {}
+        self._ambient = threading.local()
 
     def insert_ignoring(self, table: Any, values: dict[str, Any]) -> Insert:
         raise NotImplementedError
@@ -394,6 +407,9 @@ class SqlStorage:
 
     @contextmanager
     def reading(self, store_id: str) -> Iterator[SqlTransaction]:
+        if (joined := self._joined(store_id)) is not None:
+            yield joined
+            return
         self._ensure_store(store_id)
         with self.engine.connect() as raw:
             conn = self._begin_read(raw)
@@ -402,11 +418,41 @@ class SqlStorage:
 
     @contextmanager
     def writing(self, store_id: str) -> Iterator[SqlTransaction]:
+        if (joined := self._joined(store_id)) is not None:
+            yield joined
+            return
         self._ensure_store(store_id)
         with self.engine.connect() as raw:
             conn = self._begin_write(raw)
             with conn.begin():
                 yield self._transaction(conn, store_id)
+
+    @contextmanager
+    def request(self, store_id: str) -> Iterator[SqlTransaction]:
+        """A write transaction that every use case on this thread joins until it ends, so
+        that a request's effects and its record (an idempotent response) commit as one."""
+        if self._joined(store_id) is not None:
+            raise RuntimeError("a request transaction is already open on this thread")
+        with self.writing(store_id) as tx:
+            self._ambient.tx = tx
+            try:
+                yield tx
+            finally:
+                self._ambient.tx = None
+
+    def _joined(self, store_id: str) -> SqlTransaction | None:
+        tx: SqlTransaction | None = getattr(self._ambient, "tx", None)
+        if tx is not None and tx.store_id != store_id:
+            raise RuntimeError("a request transaction belongs to one store")
+        return tx
+
+    @contextmanager
+    def access(self, *, write: bool = False) -> Iterator[SqlAccess]:
+        """API keys, idempotency records and rate windows, across stores."""
+        with self.engine.connect() as raw:
+            conn = self._begin_write(raw) if write else self._begin_read(raw)
+            with conn.begin():
+                yield SqlAccess(conn)
 
     def close(self) -> None:
         self.engine.dispose()

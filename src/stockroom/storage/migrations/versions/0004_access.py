@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("name", _text(100), nullable=False),
         sa.Column("key_hash", _text(64), nullable=False),
         sa.Column("scopes", _Json, nullable=False),
+        sa.Column("rate_per_second", sa.Integer(), nullable=True),
         sa.Column("created_ms", sa.BigInteger(), nullable=False),
         sa.Column("revoked_ms", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("store_id", "id", name="pk_api_keys"),

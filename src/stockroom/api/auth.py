@@ -1,0 +1,106 @@
+"""Authentication and authorisation of every request, before anything else runs.
+
+With no API key in the database and no admin key configured, Stockroom runs open (local
+development): requests go to the store named by ``wix-site-id``. Once a key exists, every
+request must bring one (``Authorization: <key>``, or ``Bearer <key>``), as the SDK's
+``ApiKeyStrategy`` sends it; the key decides the store, and its scopes decide the methods.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Literal
+
+import anyio.to_thread
+from starlette.requests import Request
+
+from stockroom.domain.access import Access, grants
+from stockroom.domain.errors import StockroomError, ValidationFailed
+from stockroom.service.access import Gatekeeper
+
+__all__ = [
+    "ADMIN",
+    "Guard",
+    "PermissionDenied",
+    "RateLimited",
+    "Required",
+    "Unauthenticated",
+]
+
+ADMIN: Literal["admin"] = "admin"
+Required = Access | Literal["admin"]
+SITE_HEADER = "wix-site-id"
+_STORE_ID_MAX = 64
+
+
+class Unauthenticated(StockroomError):
+    code = "UNAUTHENTICATED"
+
+
+class PermissionDenied(StockroomError):
+    code = "PERMISSION_DENIED"
+
+
+class RateLimited(StockroomError):
+    code = "RESOURCE_EXHAUSTED"
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("too many requests for this key; retry later", retryAfter=retry_after)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    gatekeeper: Gatekeeper
+    default_store_id: str
+    admin_key: str | None = None
+
+    async def store_for(self, request: Request, required: Required) -> str:
+        """The store a request may act on. Raises ``Unauthenticated``, ``PermissionDenied``,
+        ``RateLimited`` and ``ValidationFailed`` (a malformed store header)."""
+        named = _named_store(request)
+        secret = _secret(request)
+        if required == ADMIN:
+            if self.admin_key is None:
+                raise PermissionDenied("administration needs STOCKROOM_ADMIN_KEY to be set")
+            if secret is None or not hmac.compare_digest(secret, self.admin_key):
+                raise Unauthenticated("an admin key is required")
+            return named or self.default_store_id
+        if self.admin_key is None and not await anyio.to_thread.run_sync(
+            self.gatekeeper.keys_exist
+        ):
+            return named or self.default_store_id  # open: no key has been issued yet
+        if secret is None:
+            raise Unauthenticated("an API key is required: send it in the Authorization header")
+        key = await anyio.to_thread.run_sync(self.gatekeeper.key_for, secret)
+        if key is None:
+            raise Unauthenticated("the API key is not valid or has been revoked")
+        if named is not None and named != key.store_id:
+            raise PermissionDenied("this key belongs to another store", storeId=named)
+        if not grants(key.scopes, required):
+            raise PermissionDenied(
+                f"this key's scopes do not allow {required.value}", required=required.value
+            )
+        retry_after = await anyio.to_thread.run_sync(self.gatekeeper.admit, key)
+        if retry_after is not None:
+            raise RateLimited(retry_after)
+        return key.store_id
+
+
+def _secret(request: Request) -> str | None:
+    header = request.headers.get("authorization", "").strip()
+    if header[:7].lower() == "bearer ":
+        header = header[7:].strip()
+    return header or None
+
+
+def _named_store(request: Request) -> str | None:
+    store = request.headers.get(SITE_HEADER, "").strip()
+    if not store:
+        return None
+    if len(store) > _STORE_ID_MAX or not store.isprintable():
+        raise ValidationFailed.of(
+            SITE_HEADER, f"must be printable and at most {_STORE_ID_MAX} characters", "FORMAT"
+        )
+    return store
