@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from stockroom.service.access import Gatekeeper
 from stockroom.service.context import Inventory, now_ms
@@ -24,6 +24,7 @@ from . import inventory as item_routes
 from . import jobs as job_routes
 from . import queries as query_routes
 from .auth import Guard
+from .openapi import openapi_document
 from .routing import Served, json_response, routes_for
 
 __all__ = ["INVENTORY_PREFIXES", "create_app"]
@@ -71,7 +72,7 @@ def create_app(settings: Settings, *, storage: SqlStorage | None = None) -> Star
     with storage.writing(settings.default_store_id):
         pass  # creates the default store and its default location on first start
 
-    routes = [Route("/health", _health, methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/health", _health, methods=["GET"])]
     for prefix in INVENTORY_PREFIXES:
         # Reads by path come first, so that /inventory-items/query is not taken for an id.
         operations = (
@@ -88,6 +89,7 @@ def create_app(settings: Settings, *, storage: SqlStorage | None = None) -> Star
     routes += routes_for(ADMIN_PREFIX, admin_routes.OPERATIONS, served)
     for prefix in JOB_PREFIXES:
         routes += routes_for(prefix, job_routes.JOB_OPERATIONS, served)
+    routes.append(_openapi_route(routes))
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -103,6 +105,16 @@ def create_app(settings: Settings, *, storage: SqlStorage | None = None) -> Star
         exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )
+
+
+def _openapi_route(routes: list[BaseRoute]) -> Route:
+    """``GET /openapi.json``: the document of every route above, built once."""
+    document = json_response(openapi_document(routes))
+
+    async def openapi(_: Request) -> Response:
+        return document
+
+    return Route("/openapi.json", openapi, methods=["GET"])
 
 
 async def _health(_: Request) -> Response:
