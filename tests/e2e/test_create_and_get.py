@@ -305,3 +305,34 @@ def test_bulk_create_of_1000_items_succeeds(client):
     response = client.post(f"{BULK}/create", json={"inventoryItems": elements})
 
     assert response.json()["bulkActionMetadata"]["totalSuccesses"] == 1000
+
+
+def test_extended_fields_nested_too_deeply_are_a_400(client):
+    deep: dict[str, object] = {"leaf": 1}
+    for _ in range(40):
+        deep = {"x": deep}
+
+    response = client.post(
+        ITEMS,
+        json={"inventoryItem": {"productId": "p", "variantId": guid(), "quantity": 1,
+                                "extendedFields": {"namespaces": {"ns": deep}}}},
+    )  # fmt: skip
+
+    (violation,) = violations(response)
+    assert (violation["field"], violation["violatedRule"]) == (
+        "inventoryItem.extendedFields.namespaces",
+        "MAX",
+    )
+
+
+def test_json_nested_past_the_parser_limit_is_a_400(client):
+    body = (
+        b'{"inventoryItem": {"extendedFields": {"namespaces": {"ns": '
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}}}}"
+    )
+
+    response = client.post(ITEMS, content=body, headers={"content-type": "application/json"})
+
+    assert response.status_code == 400

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from msgspec import UNSET as WIRE_UNSET
 
 from stockroom.domain import item as domain
 from stockroom.domain.changes import ItemDraft, ItemPatch, PreorderPatch
 from stockroom.domain.errors import StockroomError, ValidationFailed
 from stockroom.domain.item import InventoryItem, Reason
+from stockroom.domain.rest import iso_ms, item_json
 
 from . import wire
 
@@ -24,13 +25,6 @@ __all__ = [
     "reason_from_wire",
     "revision_from_wire",
 ]
-
-
-def iso_ms(ms: int) -> str:
-    """RFC 3339 UTC with milliseconds, e.g. ``2024-06-27T09:33:47.432Z``."""
-    seconds, millis = divmod(ms, 1000)
-    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{millis:03d}Z"
 
 
 def _unset(value: Any) -> Any:
@@ -48,6 +42,8 @@ def _preorder_patch(preorder: wire.PreorderInfoIn | None) -> PreorderPatch | Non
 
 
 def draft_from_wire(body: wire.ItemCreateIn) -> ItemDraft:
+    if body.extendedFields is not None:
+        check_depth(body.extendedFields.namespaces, field="extendedFields.namespaces")
     return ItemDraft(
         product_id=body.productId,
         variant_id=body.variantId,
@@ -63,6 +59,8 @@ def patch_from_wire(body: wire.ItemUpdateIn | wire.UpsertItemIn) -> ItemPatch:
     """A patch of the fields the body sent; ``null`` for a tracking field means "not sent"."""
     preorder = body.preorderInfo
     extended = body.extendedFields
+    if isinstance(extended, wire.ExtendedFieldsIn):
+        check_depth(extended.namespaces, field="extendedFields.namespaces")
     return ItemPatch(
         quantity=domain.UNSET if body.quantity in (None, WIRE_UNSET) else body.quantity,
         in_stock=domain.UNSET if body.inStock in (None, WIRE_UNSET) else body.inStock,
@@ -96,58 +94,8 @@ def reason_from_wire(reason: str | None) -> Reason | None:
 
 
 def item_to_wire(item: InventoryItem) -> wire.InventoryItemOut:
-    preorder = item.preorder
-    if item.quantity is not None:
-        preorder_out = wire.PreorderInfoOut(
-            enabled=preorder.enabled,
-            message=preorder.message if preorder.message is not None else WIRE_UNSET,
-            limit=domain.PREORDER_LIMIT_DEFAULT if preorder.limit is None else preorder.limit,
-            counter=preorder.counter,
-            quantity=domain.preorder_capacity(item),
-        )
-    else:
-        preorder_out = wire.PreorderInfoOut(
-            enabled=preorder.enabled,
-            message=preorder.message if preorder.message is not None else WIRE_UNSET,
-        )
-    return wire.InventoryItemOut(
-        id=item.id,
-        revision=str(item.revision),
-        createdDate=iso_ms(item.created_ms),
-        updatedDate=iso_ms(item.updated_ms),
-        variantId=item.variant_id,
-        locationId=item.location_id,
-        productId=item.product_id,
-        trackQuantity=item.track_quantity,
-        availabilityStatus=item.availability.value,
-        preorderInfo=preorder_out,
-        quantity=item.quantity if item.quantity is not None else WIRE_UNSET,
-        inStock=item.in_stock if item.in_stock is not None else WIRE_UNSET,
-        product=_product_to_wire(item.product) if item.product else WIRE_UNSET,
-        extendedFields=(
-            wire.ExtendedFieldsOut(namespaces=dict(item.extended_fields))
-            if item.extended_fields is not None
-            else WIRE_UNSET
-        ),
-    )
-
-
-def _product_to_wire(product: domain.ProductSummary) -> wire.ProductOut:
-    def given(value: Any) -> Any:
-        return WIRE_UNSET if value is None else value
-
-    brand: Any = WIRE_UNSET
-    if product.brand_id or product.brand_name:
-        brand = wire.BrandOut(id=given(product.brand_id), name=given(product.brand_name))
-    return wire.ProductOut(
-        directCategoryIds=list(product.direct_category_ids),
-        name=given(product.name),
-        variantName=given(product.variant_name),
-        variantSku=given(product.variant_sku),
-        variantVisible=given(product.variant_visible),
-        variantBarcode=given(product.variant_barcode),
-        brand=brand,
-    )
+    """The response struct of an item, from the one mapping events use too."""
+    return msgspec.convert(item_json(item), wire.InventoryItemOut)
 
 
 def application_error(error: StockroomError) -> wire.ApplicationErrorOut:
@@ -183,3 +131,22 @@ def bulk_response(results: Any, *, return_entity: bool) -> wire.BulkItemsRespons
             totalSuccesses=len(out) - failures, totalFailures=failures
         ),
     )
+
+
+MAX_JSON_DEPTH = 32
+
+
+def check_depth(value: Any, *, field: str, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse free-form JSON (extended fields, product documents) nested deeper than
+    ``limit``. Raises ``ValidationFailed``."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > limit:
+            raise ValidationFailed.of(
+                field, f"nested deeper than {limit} levels", "MAX", threshold=limit
+            )
+        if isinstance(current, dict):
+            stack.extend((child, depth + 1) for child in current.values())
+        elif isinstance(current, list):
+            stack.extend((child, depth + 1) for child in current)

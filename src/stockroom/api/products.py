@@ -19,7 +19,7 @@ from stockroom.domain.errors import ValidationFailed
 from stockroom.domain.item import QUANTITY_MAX, QUANTITY_MIN, UNSET
 from stockroom.service.catalog import ProductView, VariantInventory
 
-from .convert import iso_ms
+from .convert import check_depth, iso_ms
 from .wire import GUID_PATTERN
 
 __all__ = ["parse_product", "product_to_wire"]
@@ -61,6 +61,7 @@ def parse_product(
     Variant ids are generated where missing (a product without variants gets one default
     variant). Raises ``ValidationFailed``.
     """
+    check_depth(raw, field=at)
     body = copy.deepcopy(_object(raw, at))
     given_id = _string(body, "id", at, low=1, high=36)
     if product_id is not None and given_id not in (None, product_id):
