@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from starlette.routing import Route
 
 from stockroom.api.app import create_app
-from stockroom.api.auth import ADMIN
+from stockroom.api.auth import ADMIN, Required
 from stockroom.domain.access import SCOPE_GRANTS, Access
 from stockroom.settings import Settings
 from tests.conftest import database_url
@@ -31,6 +32,7 @@ def operations(tmp_path_factory):
     app = create_app(Settings(database_url=f"sqlite:///{folder / 'routes.db'}", run_jobs=False))
     found = []
     for route in app.routes:
+        assert isinstance(route, Route)
         operation = getattr(route.endpoint, "operation", None)
         if operation is None:
             assert route.path == "/health", f"{route.path} is served without an operation"
@@ -113,7 +115,9 @@ def test_every_route_refuses_a_key_of_another_store(guarded, routes):
 
 def test_every_route_admits_a_key_with_its_scope(guarded, routes):
     store = guid()
-    keys = {access: issue(guarded, store, [granting(access)]) for access in Access}
+    keys: dict[Required, str] = {
+        access: issue(guarded, store, [granting(access)]) for access in Access
+    }
     keys[ADMIN] = ADMIN_KEY
     for method, path, required in routes:
         response = call(guarded, method, path, keys[required], store)

@@ -54,7 +54,7 @@ json_values = st.recursive(
             inner,
             max_size=4,
         )
-    ),  # fmt: skip
+    ),
     max_leaves=20,
 )
 
