@@ -24,6 +24,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import JSONB, array
@@ -145,9 +146,13 @@ def order_by(order: Order) -> list[UnaryExpression[Any]]:
     clauses = []
     for key in order.total:
         column = column_of(key.field)
-        clauses.append(
-            column.asc().nulls_first() if key.direction == "ASC" else column.desc().nulls_last()
-        )
+        if not key.field.nullable:
+            # No NULLS clause where there are no NULLs: PostgreSQL then walks the index.
+            clauses.append(column.asc() if key.direction == "ASC" else column.desc())
+        else:
+            clauses.append(
+                column.asc().nulls_first() if key.direction == "ASC" else column.desc().nulls_last()
+            )
     return clauses
 
 
@@ -155,8 +160,17 @@ def after_key(order: Order, last: Sequence[Any]) -> ColumnElement[bool]:
     """Rows strictly after the row whose sort values were ``last`` (one per ``order.total``).
 
     For keys k1..kn: (k1 after) OR (k1 equal AND k2 after) OR ... in the order's own terms,
-    where "after" respects each key's direction and where its missing values sort.
+    where "after" respects each key's direction and where its missing values sort. When no
+    key can be missing and all run one way, it is the row comparison ``(k1, k2) > (v1, v2)``,
+    which both databases answer as an index range.
     """
+    keys = order.total
+    if all(not k.field.nullable for k in keys) and len({k.direction for k in keys}) == 1:
+        columns = tuple_(*(column_of(k.field) for k in keys))
+        values = tuple_(
+            *(literal(v, column_of(k.field).type) for k, v in zip(keys, last, strict=True))
+        )
+        return columns > values if keys[0].direction == "ASC" else columns < values
     alternatives = []
     equal_so_far: list[ColumnElement[bool]] = []
     equal: ColumnElement[bool]
