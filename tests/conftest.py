@@ -1,4 +1,9 @@
-"""Fixtures shared by every test tier: storage backends, the clock, a live server."""
+"""Fixtures shared by every test tier: storage backends, the clock, a live server.
+
+Every test that takes ``storage``, ``inventory``, ``live_server`` or ``client`` runs once per
+backend in ``BACKENDS``. PostgreSQL ones use databases this run creates (``tests.databases``):
+they skip when no server is reachable, and fail instead in CI.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
+from sqlalchemy import text
 
 from stockroom.service.context import Inventory
 from stockroom.storage import SqlStorage, open_storage
+from stockroom.storage.schema import metadata
 
+from .databases import PostgresDatabases, in_ci, unreachable_message
 from .live import LiveServer
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgres"]
 
 
 class FakeClock:
@@ -35,17 +44,56 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def _open(backend: str, tmp_path: Path, clock: FakeClock) -> SqlStorage:
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresDatabases]:
+    """Makes fresh PostgreSQL databases for this run; drops them when it ends."""
+    try:
+        databases = PostgresDatabases()
+    except psycopg.OperationalError as error:
+        if in_ci():
+            pytest.fail(f"{unreachable_message(error)}; CI must run them", pytrace=False)
+        pytest.skip(unreachable_message(error))
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def postgres_contract_url(postgres: PostgresDatabases) -> str:
+    """The database the storage-level tests share, emptied before each test."""
+    return postgres.create()
+
+
+def database_url(request: pytest.FixtureRequest, backend: str, folder: Path) -> str:
+    """A database of ``backend`` nobody else uses: a file in ``folder``, or a new database."""
     if backend == "sqlite":
-        return open_storage(f"sqlite:///{tmp_path / 'stockroom.db'}", now_ms=clock)
+        return f"sqlite:///{folder / 'stockroom.db'}"
+    if backend == "postgres":
+        databases: PostgresDatabases = request.getfixturevalue("postgres")
+        return databases.create()
     raise AssertionError(f"unknown backend {backend}")
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a database with nothing in it yet, of each backend."""
+    return database_url(request, request.param, tmp_path)
+
+
+def _open(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> SqlStorage:
+    if request.param == "sqlite":
+        return open_storage(database_url(request, "sqlite", tmp_path), now_ms=clock)
+    opened = open_storage(request.getfixturevalue("postgres_contract_url"), now_ms=clock)
+    tables = ", ".join(table.name for table in metadata.sorted_tables)
+    with opened.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables}"))
+    return opened
 
 
 @pytest.fixture(params=BACKENDS)
 def storage(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
 ) -> Iterator[SqlStorage]:
-    opened = _open(request.param, tmp_path, clock)
+    opened = _open(request, tmp_path, clock)
     yield opened
     opened.close()
 
@@ -55,10 +103,13 @@ def inventory(storage: SqlStorage, clock: FakeClock) -> Inventory:
     return Inventory(storage=storage, clock=clock)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("server")
-    server = LiveServer(f"sqlite:///{folder / 'stockroom.db'}", folder / "server.log")
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """One server per backend for the whole session, each on a database of its own."""
+    folder = tmp_path_factory.mktemp(f"server-{request.param}")
+    server = LiveServer(database_url(request, request.param, folder), folder / "server.log")
     yield server
     server.stop()
 

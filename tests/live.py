@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -21,13 +22,23 @@ def _free_port() -> int:
 class LiveServer:
     """``stockroom serve`` in a child process, stopped at the end of the session."""
 
-    def __init__(self, database_url: str, log: Path, env: dict[str, str] | None = None) -> None:
-        self.port = _free_port()
+    def __init__(
+        self,
+        database_url: str,
+        log: Path,
+        env: dict[str, str] | None = None,
+        args: Sequence[str] = (),
+        port: int | None = None,
+    ) -> None:
+        """Start serving ``database_url``; ``args`` are more ``serve`` options (``--workers``);
+        ``port`` reuses a port (a restart), else a free one is chosen."""
+        self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
         self._log = log.open("wb")
         self._process = subprocess.Popen(
             [sys.executable, "-m", "stockroom", "serve", "--port", str(self.port),
-             "--database", database_url],
+             "--database", database_url, *args],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=os.environ | (env or {}),
@@ -35,7 +46,7 @@ class LiveServer:
         self._wait_until_healthy(log)
 
     def _wait_until_healthy(self, log: Path) -> None:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # workers start slowly on a busy machine
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{log.read_text()}")

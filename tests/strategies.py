@@ -20,6 +20,8 @@ quantities = st.one_of(
     st.integers(min_value=QUANTITY_MIN, max_value=QUANTITY_MAX),
     st.sampled_from([QUANTITY_MIN, QUANTITY_MAX, 0]),
 )
+stored_characters = st.characters(codec="utf-8", exclude_characters="\x00")
+"""Any character text may hold: the API refuses U+0000, which PostgreSQL cannot store."""
 amounts = st.one_of(st.integers(min_value=1, max_value=8), st.integers(1, QUANTITY_MAX))
 
 
@@ -29,7 +31,7 @@ def preorders(draw: st.DrawFn) -> Preorder:
     counter = draw(st.one_of(st.integers(0, 12), st.integers(0, PREORDER_COUNTER_MAX)))
     return Preorder(
         enabled=draw(st.booleans()),
-        message=draw(st.one_of(st.none(), st.text(min_size=1, max_size=20))),
+        message=draw(st.one_of(st.none(), st.text(stored_characters, min_size=1, max_size=20))),
         limit=limit,
         counter=counter,
     )

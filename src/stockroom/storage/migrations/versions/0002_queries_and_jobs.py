@@ -23,6 +23,7 @@ def _text(length: int | None = None) -> sa.types.TypeEngine[str]:
         return sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
     return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
 
+
 _Json = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
