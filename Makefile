@@ -19,6 +19,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
 serve: $(VENV)/.installed
 	$(BIN)/stockroom serve --host $(HOST) --port $(PORT)
 
@@ -47,3 +51,15 @@ format: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache tests/sdk/node_modules
+
+# Benchmarks, not part of `make test`: bench/results.md and bench/charts/, raw output in
+# bench/out/. SCENARIOS=flash_sale,checkout picks some, QUICK=1 is small and short,
+# BACKENDS=sqlite skips PostgreSQL, BULK_ITEMS=1000000 sizes bulk_create. Needs wrk and
+# pgbench (apt-get install wrk).
+BENCH_VARS := $(if $(SCENARIOS), SCENARIOS=$(SCENARIOS))$(if $(QUICK), QUICK=$(QUICK))$(if $(BACKENDS), BACKENDS=$(BACKENDS))$(if $(BULK_ITEMS), BULK_ITEMS=$(BULK_ITEMS))
+bench: $(VENV)/.installed-bench
+	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
+	@command -v pgbench >/dev/null || { echo "bench needs pgbench: apt-get install postgresql-client"; exit 1; }
+	$(BIN)/python -m bench.run --command "make bench$(BENCH_VARS)" \
+		$(if $(SCENARIOS),--scenarios $(SCENARIOS)) $(if $(QUICK),--quick) \
+		$(if $(BACKENDS),--backends $(BACKENDS)) $(if $(BULK_ITEMS),--bulk-items $(BULK_ITEMS))

@@ -1,0 +1,131 @@
+"""What a scenario works with: the profile, one backend's database and server, and the
+two ways of putting load on it (wrk over HTTP, the raw baseline)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Profile
+from .load import wrk
+from .procstat import postgres_pids, process_tree
+from .raw import driver_loop, pgbench
+from .results import Stats
+from .seed import Catalog, seed_store
+from .server import Server
+from .statements import RawWork
+from .targets import PostgresTarget, SqliteTarget, Target
+
+__all__ = ["Context"]
+
+_UNBOUNDED_S = 1800.0
+"""The time limit of loops bounded by a count instead (sell-outs, bulk loads)."""
+
+
+@dataclass
+class Context:
+    """One backend under test, for the scenarios: its server, its database, and the
+    stores seeded so far (a store is seeded once per run and shared by the scenarios)."""
+
+    profile: Profile
+    target: Target
+    server: Server
+    out_dir: Path
+    locks_rows: bool
+    """Whether the backend locks rows before changing stock (PostgreSQL does)."""
+    seeded: dict[str, Catalog] = field(default_factory=dict)
+
+    @property
+    def backend(self) -> str:
+        return self.target.backend
+
+    def note(self, message: str) -> None:
+        """Progress, on standard output."""
+        print(f"  [{self.backend}] {message}", flush=True)
+
+    def catalog(self, store_id: str, count: int, quantity: int | None = None) -> Catalog:
+        """The store's items, seeded by the fast path the first time they are asked for."""
+        if store_id not in self.seeded:
+            catalog = Catalog(store_id, count, quantity)
+            self.note(f"seeding {count:,} items into store {store_id!r}")
+            seed_store(self.target, catalog)
+            self.seeded[store_id] = catalog
+        found = self.seeded[store_id]
+        assert (found.count, found.quantity) == (count, quantity), "store seeded differently"
+        return found
+
+    def http(
+        self,
+        script: str,
+        *,
+        clients: int,
+        duration_s: float,
+        env: Mapping[str, object],
+        threads: int | None = None,
+    ) -> Stats:
+        """wrk with ``lua/<script>`` against the server, sampling the server."""
+        database = self.target.name if isinstance(self.target, PostgresTarget) else None
+        return wrk(
+            script,
+            self.server.url,
+            clients=clients,
+            duration_s=duration_s,
+            result_file=self.out_dir / "wrk-result.json",
+            env=env,
+            threads=threads,
+            app_pids=lambda: process_tree(self.server.pid),
+            db_pids=(lambda: postgres_pids(database)) if database else list,
+        )
+
+    def raw(
+        self,
+        work: RawWork,
+        *,
+        clients: int,
+        duration_s: float | None = None,
+        per_client: int | None = None,
+        variables: Mapping[str, object] | None = None,
+    ) -> Stats:
+        """The raw baseline of ``work``: for a time, or ``per_client`` transactions each."""
+        if isinstance(self.target, SqliteTarget):
+            spec = {"driver": "sqlite", "path": str(self.target.path), "clients": clients,
+                    "duration_s": duration_s or _UNBOUNDED_S, "per_client": per_client,
+                    **work.sqlite}  # fmt: skip
+            return driver_loop(spec)
+        assert isinstance(self.target, PostgresTarget)
+        return pgbench(
+            self.target,
+            work.pgbench,
+            clients=clients,
+            work_dir=self.out_dir / "pgbench",
+            duration_s=duration_s,
+            transactions=per_client,
+            variables=variables,
+        )
+
+    def raw_insert(self, *, store_id: str, clients: int, batches: int, batch: int) -> Stats:
+        """``batches`` transactions inserting ``batch`` items each: executemany / COPY."""
+        spec: dict[str, Any] = {
+            "kind": "insert",
+            "store_id": store_id,
+            "clients": clients,
+            "batches": batches,
+            "batch": batch,
+            "duration_s": _UNBOUNDED_S,
+        }
+        if isinstance(self.target, SqliteTarget):
+            return driver_loop(spec | {"driver": "sqlite", "path": str(self.target.path)})
+        assert isinstance(self.target, PostgresTarget)
+        return driver_loop(
+            spec | {"driver": "postgresql", "dsn": self.target.dsn}, database=self.target.name
+        )
+
+    def bodies_file(self, name: str, requests: Sequence[tuple[str, Mapping[str, Any]]]) -> Path:
+        """Write (path, body) pairs for ``lua/replay.lua``."""
+        path = self.out_dir / f"bodies-{name}.tsv"
+        lines = [f"{route}\t{json.dumps(body)}" for route, body in requests]
+        path.write_text("\n".join(lines) + "\n")
+        return path
