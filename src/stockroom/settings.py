@@ -29,7 +29,19 @@ class Settings:
     job_lease_ms: int = 30_000
     job_batch: int = 200
     admin_key: str | None = None
+    coalesce: bool = True
     idempotency_ttl_ms: int = 24 * 3_600_000
+    # Events and webhooks (docs/events.md): the relay inside `serve`, and its figures.
+    run_relay: bool = True
+    relay_workers: int = 2
+    relay_batch: int = 200
+    relay_concurrency: int = 16
+    relay_lease_ms: int = 60_000
+    webhook_timeout_ms: int = 5_000
+    webhook_max_attempts: int = 16
+    webhook_retry_base_ms: int = 1_000
+    webhook_retry_max_ms: int = 3_600_000
+    event_retention_days: int = 7
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -13,8 +13,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from stockroom.service.access import Gatekeeper
+from stockroom.service.coalesce import Coalescer
 from stockroom.service.context import Inventory, now_ms
 from stockroom.service.jobs import JobRunner
+from stockroom.service.relay import Relay, RelaySettings
 from stockroom.settings import Settings
 from stockroom.storage import SqlStorage, open_storage
 
@@ -23,6 +25,7 @@ from . import catalog as catalog_routes
 from . import inventory as item_routes
 from . import jobs as job_routes
 from . import queries as query_routes
+from . import webhooks as webhook_routes
 from .auth import Guard
 from .openapi import openapi_document
 from .routing import Served, json_response, routes_for
@@ -51,10 +54,15 @@ def create_app(settings: Settings, *, storage: SqlStorage | None = None) -> Star
             migrate=settings.migrate_on_start,
             pool_size=settings.database_pool_size,
         )
-    inventory = Inventory(storage=storage)
+    inventory = Inventory(storage=storage, coalescer=Coalescer() if settings.coalesce else None)
     runner = (
         JobRunner(inventory, lease_ms=settings.job_lease_ms, batch=settings.job_batch)
         if settings.run_jobs
+        else None
+    )
+    relay = (
+        Relay(storage, settings=RelaySettings.from_settings(settings))
+        if settings.run_relay
         else None
     )
     guard = Guard(
@@ -87,6 +95,7 @@ def create_app(settings: Settings, *, storage: SqlStorage | None = None) -> Star
     for prefix in LOCATION_PREFIXES:
         routes += routes_for(prefix, catalog_routes.LOCATION_OPERATIONS, served)
     routes += routes_for(ADMIN_PREFIX, admin_routes.OPERATIONS, served)
+    routes += routes_for(ADMIN_PREFIX, webhook_routes.OPERATIONS, served)
     for prefix in JOB_PREFIXES:
         routes += routes_for(prefix, job_routes.JOB_OPERATIONS, served)
     routes.append(_openapi_route(routes))
@@ -95,7 +104,11 @@ def create_app(settings: Settings, *, storage: SqlStorage | None = None) -> Star
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if runner is not None:
             runner.start()
+        if relay is not None:
+            relay.start()
         yield
+        if relay is not None:
+            relay.stop()
         if runner is not None:
             runner.stop()
         storage.close()

@@ -10,13 +10,15 @@ from rich.console import Console
 
 from stockroom.settings import DEFAULT_DATABASE_URL, Settings
 
-from . import keys, locations
+from . import keys, locations, relay, webhooks
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Stockroom: a self-hostable inventory service.", no_args_is_help=True)
 app.add_typer(locations.app, name="locations")
 app.add_typer(keys.app, name="keys")
+app.add_typer(webhooks.app, name="webhooks")
+app.command()(relay.relay)
 console = Console(stderr=True)
 
 _WORKER_APP = "stockroom.cli.worker:application"
@@ -126,6 +128,9 @@ def serve(  # options are keyword-only: typer passes them by name
         http="httptools",
         log_level="warning",
         access_log=False,
+        # A worker busy with requests on a loaded machine can be slow to answer the parent's
+        # ping; the default 5 s would have it killed, and its requests with it.
+        timeout_worker_healthcheck=30,
     )
 
 

@@ -6,10 +6,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from stockroom.domain.errors import StockroomError
 from stockroom.domain.item import InventoryItem
 from stockroom.storage.base import Storage
+
+if TYPE_CHECKING:
+    from .coalesce import Coalescer
 
 __all__ = ["Inventory", "ItemResult", "now_ms", "random_id"]
 
@@ -30,6 +34,8 @@ class Inventory:
     storage: Storage
     clock: Callable[[], int] = now_ms
     new_id: Callable[[], str] = field(default=random_id)
+    coalescer: Coalescer | None = None
+    """Merges concurrent single-line stock changes to one item; ``None`` turns that off."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,7 +104,7 @@ def update_item(
     ``QuantityDecreasedBelowZero`` and ``PreorderValidation``.
     """
     with inventory.storage.writing(store_id) as tx:
-        return update_within(inventory, tx, update)
+        return update_within(inventory, tx, update, reason=reason)
 
 
 def bulk_update_items(
@@ -121,7 +121,7 @@ def bulk_update_items(
         lookup = CatalogLookup(tx)
         for update in updates:
             try:
-                item = update_within(inventory, tx, update, lookup)
+                item = update_within(inventory, tx, update, lookup, reason=reason)
             except StockroomError as error:
                 results.append(ItemResult(update.item_id, error=error))
             else:
@@ -144,6 +144,7 @@ def bulk_delete_items(
     """Delete many items; an unknown id is a per-element ``NOT_FOUND``."""
     results: list[ItemResult] = []
     with inventory.storage.writing(store_id) as tx:
+        tx.lock_items(item_ids)  # in key order, as stock changes do: no deadlock between them
         for item_id in item_ids:
             deleted = tx.delete_item(item_id)
             if deleted is None:
@@ -223,7 +224,10 @@ def update_within(
     tx: Transaction,
     update: ItemUpdate,
     lookup: CatalogLookup | None = None,
+    *,
+    reason: Reason | None = None,
 ) -> InventoryItem:
+    """Update one item inside ``tx``; ``reason`` goes into its ``updated_with_reason`` event."""
     current = tx.get_item(update.item_id, lock=True)
     if current is None:
         raise _item_not_found(update.item_id)
@@ -238,7 +242,7 @@ def update_within(
         now_ms=inventory.clock(),
         product=rules,
     )
-    if not tx.save_item(changed, expected_revision=current.revision):
+    if not tx.save_item(changed, expected_revision=current.revision, reason=reason):
         # Unreachable while the row is locked; kept so a lost race can never pass silently.
         raise RevisionMismatch(
             "the item changed while it was being updated", inventoryItemId=current.id
@@ -273,22 +277,29 @@ def upsert_items(
             for e in entries
         ]
         _refuse_duplicate_keys(keys)
-        results: list[ItemResult] = []
-        for entry, (product_id, variant_id, location_id) in zip(entries, keys, strict=True):
+        # Lock the items that exist in key order, as stock changes do, then create the rest in
+        # (variant, location) order: upserts and stock changes naming the same items in other
+        # orders queue behind each other instead of deadlocking. Results keep request order.
+        if len(entries) > 1:
+            found = (tx.find_item(variant_id, location_id) for _, variant_id, location_id in keys)
+            tx.lock_items([item.id for item in found if item is not None])
+        results: dict[int, ItemResult] = {}
+        for index in sorted(range(len(entries)), key=lambda i: (*keys[i][1:], i)):
+            product_id, variant_id, location_id = keys[index]
             try:
                 item = _upsert(
                     inventory,
                     tx,
-                    entry,
+                    entries[index],
                     product_id=product_id,
                     variant_id=variant_id,
                     location_id=location_id,
                 )
             except StockroomError as error:
-                results.append(ItemResult(None, error=error))
+                results[index] = ItemResult(None, error=error)
             else:
-                results.append(ItemResult(item.id, item))
-        return results
+                results[index] = ItemResult(item.id, item)
+        return [results[index] for index in range(len(entries))]
 
 
 def _upsert(
@@ -307,7 +318,14 @@ def _upsert(
         )
     existing = tx.find_item(variant_id, location_id, lock=True)
     if existing is None:
-        return create_within(inventory, tx, entry.draft)
+        try:
+            return create_within(inventory, tx, entry.draft)
+        except ItemAlreadyExists:
+            # A concurrent upsert created it since we looked (PostgreSQL's insert waited for
+            # that one to commit): update it instead, as if it had been there all along.
+            existing = tx.find_item(variant_id, location_id, lock=True)
+            if existing is None:
+                raise
     if existing.product_id != product_id:
         raise ItemAlreadyExists(
             f"variant {variant_id} at location {location_id} belongs to product "

@@ -19,6 +19,7 @@ from stockroom.domain.errors import NotFound, StockroomError, VariantNotStocked
 from stockroom.domain.item import InventoryItem, Reason
 from stockroom.storage.base import Transaction
 
+from .coalesce import Change, Kind
 from .context import Inventory, ItemResult
 
 __all__ = [
@@ -58,10 +59,16 @@ def increment_items(
     reason: Reason | None = None,
 ) -> list[ItemResult]:
     """Add stock to items by id. Raises the first 428 rule a line breaks."""
+    if (
+        coalesced := _coalesced(
+            inventory, store_id, lines, kind="increment", restrict=True, reason=reason
+        )
+    ) is not None:
+        return coalesced
     with inventory.storage.writing(store_id) as tx:
         tx.lock_items([line.item_id for line in lines])
         return [
-            _by_id(tx, index, line, lambda t, ln: _increment(inventory, t, ln))
+            _by_id(tx, index, line, lambda t, ln: _increment(inventory, t, ln, reason))
             for index, line in enumerate(lines)
         ]
 
@@ -75,10 +82,16 @@ def decrement_items(
     reason: Reason | None = None,
 ) -> list[ItemResult]:
     """Take stock from items by id. Raises the first 428 rule a line breaks."""
+    if (
+        coalesced := _coalesced(
+            inventory, store_id, lines, kind="decrement", restrict=restrict, reason=reason
+        )
+    ) is not None:
+        return coalesced
     with inventory.storage.writing(store_id) as tx:
         tx.lock_items([line.item_id for line in lines])
         return [
-            _by_id(tx, index, line, lambda t, ln: _decrement(inventory, t, ln, restrict))
+            _by_id(tx, index, line, lambda t, ln: _decrement(inventory, t, ln, restrict, reason))
             for index, line in enumerate(lines)
         ]
 
@@ -95,7 +108,7 @@ def increment_variants(
         resolved = _resolve_variants(tx, lines)
         tx.lock_items([line.item_id for line in resolved])
         return [
-            _by_id(tx, index, line, lambda t, ln: _increment(inventory, t, ln))
+            _by_id(tx, index, line, lambda t, ln: _increment(inventory, t, ln, reason))
             for index, line in enumerate(resolved)
         ]
 
@@ -113,12 +126,33 @@ def decrement_variants(
         resolved = _resolve_variants(tx, lines)
         tx.lock_items([line.item_id for line in resolved])
         return [
-            _by_id(tx, index, line, lambda t, ln: _decrement(inventory, t, ln, restrict))
+            _by_id(tx, index, line, lambda t, ln: _decrement(inventory, t, ln, restrict, reason))
             for index, line in enumerate(resolved)
         ]
 
 
 _Apply = Callable[[Transaction, "StockLine"], InventoryItem]
+
+
+def _coalesced(
+    inventory: Inventory,
+    store_id: str,
+    lines: Sequence[StockLine],
+    *,
+    kind: Kind,
+    restrict: bool,
+    reason: Reason | None,
+) -> list[ItemResult] | None:
+    """A single-line change by id, through the coalescer; ``None`` when it does not apply
+    (several lines, a preorder request, or inside a request transaction)."""
+    coalescer = inventory.coalescer
+    if coalescer is None or len(lines) != 1 or inventory.storage.in_request():
+        return None
+    (line,) = lines
+    if line.preorder_request:
+        return None
+    change = Change(line.item_id, kind, line.amount, restrict, reason)
+    return [coalescer.apply(inventory, store_id, change)]
 
 
 def _resolve_variants(tx: Transaction, lines: Sequence[VariantStockLine]) -> list[StockLine]:
@@ -150,18 +184,24 @@ def _by_id(tx: Transaction, index: int, line: StockLine, apply: _Apply) -> ItemR
         raise error.with_data(originalIndex=index) from None
 
 
-def _increment(inventory: Inventory, tx: Transaction, line: StockLine) -> InventoryItem:
+def _increment(
+    inventory: Inventory, tx: Transaction, line: StockLine, reason: Reason | None
+) -> InventoryItem:
     now = inventory.clock()
-    changed = tx.increment(line.item_id, line.amount, now_ms=now)
+    changed = tx.increment(line.item_id, line.amount, now_ms=now, reason=reason)
     if changed is not None:
         return changed
     current = _locked(tx, line.item_id)
     stock.increment(current, line.amount, now_ms=now)  # raises the reason for the refusal
-    return _refused_then_allowed(tx.increment(line.item_id, line.amount, now_ms=now))
+    return _refused_then_allowed(tx.increment(line.item_id, line.amount, now_ms=now, reason=reason))
 
 
 def _decrement(
-    inventory: Inventory, tx: Transaction, line: StockLine, restrict: bool
+    inventory: Inventory,
+    tx: Transaction,
+    line: StockLine,
+    restrict: bool,
+    reason: Reason | None,
 ) -> InventoryItem:
     now = inventory.clock()
 
@@ -172,6 +212,7 @@ def _decrement(
             preorder_request=line.preorder_request,
             restrict=restrict,
             now_ms=now,
+            reason=reason,
         )
 
     changed = attempt()

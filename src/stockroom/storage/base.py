@@ -7,6 +7,10 @@ raises half-way changes nothing.
 Stock changes are conditional statements in the database: ``increment`` and ``decrement``
 return the changed item, or ``None`` when the row is missing or the rule refused the change.
 The caller then reads the item to say why; nothing is computed in Python and written back.
+
+Every item write also records the change's events (spec 5) in the same transaction (the
+transactional outbox): a change commits with its events or not at all. ``reason`` is what
+the ``updated_with_reason`` event carries.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, RowMapping
 
-from stockroom.domain.item import InventoryItem
+from stockroom.domain.item import InventoryItem, Reason
 
 from .access import SqlAccess
 from .catalog import SqlCatalog
+from .events import SqlEvents
 from .jobs import SqlJobs
+from .relay import SqlRelayQueue
 
 __all__ = ["Storage", "Transaction"]
 
@@ -57,7 +63,9 @@ class Transaction(Protocol):
         """Insert a new item; ``False`` when its (variant, location) is already taken."""
         ...
 
-    def save_item(self, item: InventoryItem, *, expected_revision: int) -> bool:
+    def save_item(
+        self, item: InventoryItem, *, expected_revision: int, reason: Reason | None = None
+    ) -> bool:
         """Write every field of ``item`` if the stored revision is still ``expected_revision``."""
         ...
 
@@ -65,7 +73,9 @@ class Transaction(Protocol):
         """Delete one item and return its last state, or ``None`` if there was none."""
         ...
 
-    def increment(self, item_id: str, by: int, *, now_ms: int) -> InventoryItem | None:
+    def increment(
+        self, item_id: str, by: int, *, now_ms: int, reason: Reason | None = None
+    ) -> InventoryItem | None:
         """Add ``by`` units in one conditional statement (quantity-tracked, not above the max)."""
         ...
 
@@ -77,6 +87,7 @@ class Transaction(Protocol):
         preorder_request: bool,
         restrict: bool,
         now_ms: int,
+        reason: Reason | None = None,
     ) -> InventoryItem | None:
         """Take ``by`` units in one conditional statement, following ``domain.stock.decrement``."""
         ...
@@ -123,6 +134,18 @@ class Transaction(Protocol):
         """The store's background jobs, inside this transaction."""
         ...
 
+    @property
+    def events(self) -> SqlEvents:
+        """The store's event feed, webhook subscriptions and delivery log."""
+        ...
+
+    def write_steps(
+        self, before: InventoryItem, steps: Sequence[tuple[InventoryItem, Reason | None]]
+    ) -> bool:
+        """Write a run of changes to one item as one statement, guarded by ``before``'s
+        revision; each change's events are recorded in order."""
+        ...
+
     def iter_items(self) -> Iterator[InventoryItem]:
         """Every item of the store, in id order (for tests, exports and checks)."""
         ...
@@ -143,12 +166,20 @@ class Storage(Protocol):
         """A write transaction that every use case on this thread joins until it ends."""
         ...
 
+    def in_request(self) -> bool:
+        """Whether this thread runs inside a request transaction."""
+        ...
+
     def access(self, *, write: bool = False) -> AbstractContextManager[SqlAccess]:
         """API keys, idempotency records and rate windows, across stores."""
         ...
 
     def claim_job(self, *, owner: str, lease_ms: int) -> tuple[str, str] | None:
         """Lease the oldest unfinished job whose lease is free or expired."""
+        ...
+
+    def relaying(self, *, write: bool = True) -> AbstractContextManager[SqlRelayQueue]:
+        """Webhook deliveries across stores, for the relay."""
         ...
 
     def secret(self, name: str) -> bytes:

@@ -32,6 +32,9 @@ from sqlalchemy.types import TypeEngine
 __all__ = [
     "AVAILABILITY_SQL",
     "api_keys",
+    "deliveries",
+    "event_streams",
+    "events",
     "idempotency_keys",
     "inventory_items",
     "job_items",
@@ -43,6 +46,7 @@ __all__ = [
     "secrets",
     "stores",
     "variants",
+    "webhooks",
 ]
 
 metadata = MetaData(
@@ -261,3 +265,71 @@ rate_windows = Table(
     PrimaryKeyConstraint("bucket", "window_ms"),
 )
 """Requests counted per caller per window, shared by every server process."""
+
+event_streams = Table(
+    "event_streams",
+    metadata,
+    Column("store_id", _text(64), nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("pruned_through", BigInteger, nullable=False),
+    PrimaryKeyConstraint("store_id"),
+)
+"""Each store's event stream: the last sequence number given out (the row every writing
+transaction updates last, which orders the store's events by commit) and how far the
+stream has been pruned."""
+
+events = Table(
+    "events",
+    metadata,
+    Column("store_id", _text(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("event_id", _text(36), nullable=False),
+    Column("entity_id", _text(36), nullable=False),
+    Column("event_type", _text(80), nullable=False),
+    Column("body", _text(), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("store_id", "seq"),
+    Index(None, "store_id", "created_ms"),
+)
+"""The outbox: every item event, written in the transaction of its change. ``body`` is the
+JSON text delivered byte for byte (and signed as such)."""
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("store_id", _text(64), nullable=False),
+    Column("id", _text(36), nullable=False),
+    Column("url", _text(2048), nullable=False),
+    Column("event_types", _Json, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("secret", _text(100), nullable=False),
+    Column("revision", BigInteger, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("store_id", "id"),
+)
+"""Webhook subscriptions: where a store's events go, and the secret that signs them."""
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("store_id", _text(64), nullable=False),
+    Column("webhook_id", _text(36), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("entity_id", _text(36), nullable=False),
+    Column("state", _text(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_ms", BigInteger, nullable=False),
+    Column("lease_owner", _text(64)),
+    Column("lease_until_ms", BigInteger),
+    Column("last_attempt_ms", BigInteger),
+    Column("last_status", Integer),
+    Column("last_error", _text(500)),
+    Column("delivered_ms", BigInteger),
+    Column("created_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("store_id", "webhook_id", "seq"),
+    Index(None, "state", "next_attempt_ms"),
+    Index(None, "store_id", "webhook_id", "entity_id", "state", "seq"),
+)
+"""One row per event per subscription that takes it, made with the event: its state,
+attempts and lease. It is also the delivery log operators read."""

@@ -41,13 +41,17 @@ from stockroom.domain.item import (
     InventoryItem,
     Preorder,
     ProductSummary,
+    Reason,
 )
 
 from .access import SqlAccess
 from .catalog import SqlCatalog, summary_values
+from .events import SqlEvents
 from .jobs import SqlJobs, claim_job
+from .outbox import Outbox, new_stream
+from .relay import SqlRelayQueue
+from .schema import event_streams, locations, secrets, stores
 from .schema import inventory_items as items
-from .schema import locations, secrets, stores
 
 __all__ = ["InsertIgnoring", "SqlStorage", "SqlTransaction", "item_from_row", "item_values"]
 
@@ -192,7 +196,11 @@ def _decrement_statement(
 
 
 class SqlTransaction:
-    """``Transaction`` over one SQLAlchemy connection inside an open transaction."""
+    """``Transaction`` over one SQLAlchemy connection inside an open transaction.
+
+    Every item write hands the item before and after it to the transaction's outbox, which
+    writes the change's events when the transaction commits (``storage.outbox``).
+    """
 
     def __init__(
         self,
@@ -201,11 +209,13 @@ class SqlTransaction:
         *,
         insert_ignoring: InsertIgnoring,
         locks_rows: bool,
+        now_ms: Callable[[], int],
     ) -> None:
         self._conn = conn
         self._store_id = store_id
         self._insert_ignoring = insert_ignoring
         self._locks_rows = locks_rows
+        self._outbox = Outbox(conn, store_id, now_ms=now_ms, insert_ignoring=insert_ignoring)
 
     @property
     def store_id(self) -> str:
@@ -236,7 +246,7 @@ class SqlTransaction:
         if lock and self._locks_rows:
             query = query.with_for_update()
         row = self._conn.execute(query).mappings().first()
-        return None if row is None else item_from_row(row)
+        return None if row is None else self._seen(item_from_row(row), locked=lock)
 
     def find_item(
         self, variant_id: str, location_id: str, *, lock: bool = False
@@ -249,24 +259,49 @@ class SqlTransaction:
         if lock and self._locks_rows:
             query = query.with_for_update()
         row = self._conn.execute(query).mappings().first()
-        return None if row is None else item_from_row(row)
+        return None if row is None else self._seen(item_from_row(row), locked=lock)
+
+    def _seen(self, item: InventoryItem, *, locked: bool) -> InventoryItem:
+        # What this transaction reads under its lock stays true until it writes the item
+        # (SQLite's write transactions hold the one database lock throughout).
+        if locked or not self._locks_rows:
+            self._outbox.saw(item)
+        return item
+
+    def _before(self, item_id: str, revision: int | None = None) -> InventoryItem | None:
+        """The item as it stands before this transaction changes it, read (under lock)
+        only when the outbox has not seen it already at ``revision``."""
+        known = self._outbox.known(item_id)
+        if known is None or (revision is not None and known.revision != revision):
+            known = self.get_item(item_id, lock=True)
+        return known
 
     def lock_items(self, item_ids: Sequence[str]) -> None:
-        if not self._locks_rows or not item_ids:
+        if not item_ids:
             return
-        self._conn.execute(
-            select(items.c.id)
+        query = (
+            select(*_ITEM_COLUMNS)
             .where(items.c.store_id == self._store_id, items.c.id.in_(sorted(set(item_ids))))
             .order_by(items.c.id)
-            .with_for_update()
-        ).all()
+        )
+        if self._locks_rows:
+            query = query.with_for_update()
+        for row in self._conn.execute(query).mappings():
+            self._outbox.saw(item_from_row(row))  # what the stock changes' events start from
 
     def insert_item(self, item: InventoryItem) -> bool:
         statement = self._insert_ignoring(items, item_values(self._store_id, item))
         inserted = self._conn.execute(statement.returning(items.c.id)).first()
+        if inserted is not None:
+            self._outbox.record(None, item)
         return inserted is not None
 
-    def save_item(self, item: InventoryItem, *, expected_revision: int) -> bool:
+    def save_item(
+        self, item: InventoryItem, *, expected_revision: int, reason: Reason | None = None
+    ) -> bool:
+        before = self._before(item.id, expected_revision)
+        if before is None:
+            return False
         values = item_values(self._store_id, item)
         for key in ("store_id", "id", "variant_id", "location_id", "product_id", "created_ms"):
             del values[key]
@@ -280,6 +315,8 @@ class SqlTransaction:
             .values(values)
             .returning(items.c.id)
         ).first()
+        if result is not None:
+            self._outbox.record(before, item, reason=reason)
         return result is not None
 
     def delete_item(self, item_id: str) -> InventoryItem | None:
@@ -292,12 +329,17 @@ class SqlTransaction:
             .mappings()
             .first()
         )
-        return None if row is None else item_from_row(row)
+        if row is None:
+            return None
+        deleted = item_from_row(row)
+        self._outbox.record(deleted, None)
+        return deleted
 
-    def increment(self, item_id: str, by: int, *, now_ms: int) -> InventoryItem | None:
+    def increment(
+        self, item_id: str, by: int, *, now_ms: int, reason: Reason | None = None
+    ) -> InventoryItem | None:
         statement = _increment_statement(self._store_id, item_id, by, now_ms)
-        row = self._conn.execute(statement).mappings().first()
-        return None if row is None else item_from_row(row)
+        return self._change_stock(item_id, statement, reason)
 
     def decrement(
         self,
@@ -307,6 +349,7 @@ class SqlTransaction:
         preorder_request: bool,
         restrict: bool,
         now_ms: int,
+        reason: Reason | None = None,
     ) -> InventoryItem | None:
         statement = _decrement_statement(
             self._store_id,
@@ -316,8 +359,49 @@ class SqlTransaction:
             restrict=restrict,
             now_ms=now_ms,
         )
+        return self._change_stock(item_id, statement, reason)
+
+    def _change_stock(
+        self, item_id: str, statement: Any, reason: Reason | None
+    ) -> InventoryItem | None:
+        before = self._before(item_id)
+        if before is None:
+            return None
         row = self._conn.execute(statement).mappings().first()
-        return None if row is None else item_from_row(row)
+        if row is None:
+            return None
+        after = item_from_row(row)
+        if after.revision != before.revision + 1:
+            raise RuntimeError(f"item {item_id} changed outside this transaction's lock")
+        self._outbox.record(before, after, reason=reason)
+        return after
+
+    def write_steps(
+        self, before: InventoryItem, steps: Sequence[tuple[InventoryItem, Reason | None]]
+    ) -> bool:
+        """Write a run of changes to one item as one statement (its last state), guarded by
+        the revision the run started from; each change's events are recorded, in order.
+        ``False`` when the item is no longer at that revision."""
+        values = item_values(self._store_id, steps[-1][0])
+        for key in ("store_id", "id", "variant_id", "location_id", "product_id", "created_ms"):
+            del values[key]
+        written = self._conn.execute(
+            update(items)
+            .where(
+                items.c.store_id == self._store_id,
+                items.c.id == before.id,
+                items.c.revision == before.revision,
+            )
+            .values(values)
+            .returning(items.c.id)
+        ).first()
+        if written is None:
+            return False
+        previous = before
+        for state, reason in steps:
+            self._outbox.record(previous, state, reason=reason)
+            previous = state
+        return True
 
     @property
     def dialect(self) -> str:
@@ -335,10 +419,18 @@ class SqlTransaction:
     def access(self) -> SqlAccess:
         return SqlAccess(self._conn)
 
+    @property
+    def events(self) -> SqlEvents:
+        return SqlEvents(self._conn, self._store_id)
+
+    def flush_events(self) -> int:
+        """Write the events of this transaction's changes (its last statements)."""
+        return self._outbox.flush()
+
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction: an exception inside undoes only what happened inside."""
-        with self._conn.begin_nested():
+        with self._outbox.savepoint(), self._conn.begin_nested():
             yield
 
     def select_items(
@@ -425,7 +517,9 @@ class SqlStorage:
         with self.engine.connect() as raw:
             conn = self._begin_write(raw)
             with conn.begin():
-                yield self._transaction(conn, store_id)
+                tx = self._transaction(conn, store_id)
+                yield tx
+                tx.flush_events()  # the changes' events commit with them, or not at all
 
     @contextmanager
     def request(self, store_id: str) -> Iterator[SqlTransaction]:
@@ -440,6 +534,10 @@ class SqlStorage:
             finally:
                 self._ambient.tx = None
 
+    def in_request(self) -> bool:
+        """Whether this thread runs inside a request transaction."""
+        return getattr(self._ambient, "tx", None) is not None
+
     def _joined(self, store_id: str) -> SqlTransaction | None:
         tx: SqlTransaction | None = getattr(self._ambient, "tx", None)
         if tx is not None and tx.store_id != store_id:
@@ -453,6 +551,14 @@ class SqlStorage:
             conn = self._begin_write(raw) if write else self._begin_read(raw)
             with conn.begin():
                 yield SqlAccess(conn)
+
+    @contextmanager
+    def relaying(self, *, write: bool = True) -> Iterator[SqlRelayQueue]:
+        """The webhook deliveries of every store, for the relay."""
+        with self.engine.connect() as raw:
+            conn = self._begin_write(raw) if write else self._begin_read(raw)
+            with conn.begin():
+                yield SqlRelayQueue(conn)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -484,7 +590,11 @@ class SqlStorage:
 
     def _transaction(self, conn: Connection, store_id: str) -> SqlTransaction:
         return SqlTransaction(
-            conn, store_id, insert_ignoring=self.insert_ignoring, locks_rows=self.locks_rows
+            conn,
+            store_id,
+            insert_ignoring=self.insert_ignoring,
+            locks_rows=self.locks_rows,
+            now_ms=self._now_ms,
         )
 
     def _ensure_store(self, store_id: str) -> None:
@@ -516,4 +626,5 @@ class SqlStorage:
                             updated_ms=now,
                         )
                     )
+                conn.execute(self.insert_ignoring(event_streams, new_stream(store_id)))
         self._known_stores.add(store_id)

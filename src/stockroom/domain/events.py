@@ -1,0 +1,140 @@
+"""The inventory item events of spec 5, built from an item before and after a change.
+
+One change yields the events the contract names for it, in this order:
+
+- created (no item before): ``created``;
+- deleted (no item after): ``deleted``;
+- changed: ``updated``, then ``updated_with_reason``, then ``stock_status_updated`` when the
+  item crossed between in stock and not (``availabilityStatus == IN_STOCK`` before vs after,
+  spec 9 Q12). Creating or deleting an item never fires ``stock_status_updated``.
+
+Bodies are the JSON Wix delivers (REST names). ``entityEventSequence`` is the item's
+revision, so every event of one change carries the same number; a deletion carries the last
+revision plus one, so that consumers who drop lower numbers never drop a deletion.
+``modifiedFields`` maps each top-level field whose value changed to its previous value
+(``None`` where it had none). Ids and times come in from the caller: nothing here reads a
+clock or a random source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from .item import Availability, InventoryItem, Reason
+from .rest import iso_ms, item_json
+
+__all__ = [
+    "ENTITY_FQDN",
+    "WIX_STORES_APP_ID",
+    "Event",
+    "EventType",
+    "events_for",
+    "modified_fields",
+]
+
+ENTITY_FQDN: Final = "wix.stores.catalog.v3.inventory_item"
+
+WIX_STORES_APP_ID: Final = "215238eb-22a5-4c36-9e7b-e7c08025e04e"
+"""The ``appId`` of ``updated_with_reason`` when no calling app is known (spec 5)."""
+
+
+class EventType(StrEnum):
+    """The five event types of spec 5, by their ``eventType`` strings."""
+
+    CREATED = "wix.stores.catalog.v3.inventory_item_created"
+    UPDATED = "wix.stores.catalog.v3.inventory_item_updated"
+    DELETED = "wix.stores.catalog.v3.inventory_item_deleted"
+    STOCK_STATUS_UPDATED = "wix.stores.catalog.v3.inventory_item_stock_status_updated"
+    UPDATED_WITH_REASON = "wix.stores.catalog.v3.inventory_item_updated_with_reason"
+
+    @property
+    def slug(self) -> str:
+        """The event's ``slug``: ``created``, ``stock_status_updated``, ..."""
+        return self.value.removeprefix(f"{ENTITY_FQDN}_")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event about one item: its id, type and the body subscribers receive."""
+
+    id: str
+    type: EventType
+    entity_id: str
+    body: dict[str, Any]
+
+
+def events_for(
+    before: InventoryItem | None,
+    after: InventoryItem | None,
+    *,
+    reason: Reason | None,
+    app_id: str,
+    time_ms: int,
+    new_id: Callable[[], str],
+) -> list[Event]:
+    """The events of one change of one item; ``new_id`` gives each event its unique id."""
+
+    def event(kind: EventType, item: InventoryItem, sequence: int, part: dict[str, Any]) -> Event:
+        event_id = new_id()
+        body = {
+            "id": event_id,
+            "entityFqdn": ENTITY_FQDN,
+            "slug": kind.slug,
+            "entityId": item.id,
+            "eventTime": iso_ms(time_ms),
+            "triggeredByAnonymizeRequest": False,
+            "entityEventSequence": str(sequence),
+            **part,
+        }
+        return Event(id=event_id, type=kind, entity_id=item.id, body=body)
+
+    if after is None:
+        if before is None:
+            raise ValueError("a change has an item before it, after it, or both")
+        deleted = {"deletedEvent": {"deletedEntityAsJson": item_json(before)}}
+        return [event(EventType.DELETED, before, before.revision + 1, deleted)]
+    current = item_json(after)
+    if before is None:
+        return [
+            event(
+                EventType.CREATED,
+                after,
+                after.revision,
+                {"createdEvent": {"entityAsJson": current}},
+            )
+        ]
+    updated = {
+        "currentEntityAsJson": current,
+        "modifiedFields": modified_fields(item_json(before), current),
+    }
+    with_reason: dict[str, Any] = {"currentEntity": current}
+    if reason is not None:
+        with_reason["reason"] = reason.value
+    with_reason["appId"] = app_id
+    found = [
+        event(EventType.UPDATED, after, after.revision, {"updatedEvent": updated}),
+        event(
+            EventType.UPDATED_WITH_REASON,
+            after,
+            after.revision,
+            {"actionEvent": {"bodyAsJson": with_reason}},
+        ),
+    ]
+    in_stock = after.availability is Availability.IN_STOCK
+    if (before.availability is Availability.IN_STOCK) != in_stock:
+        flipped = {"actionEvent": {"bodyAsJson": {"inStock": in_stock}}}
+        found.append(event(EventType.STOCK_STATUS_UPDATED, after, after.revision, flipped))
+    return found
+
+
+def modified_fields(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """Each top-level field whose value differs, with its previous value (``None`` if the
+    field had none before)."""
+    return {
+        name: previous.get(name)
+        for name in (*previous, *(name for name in current if name not in previous))
+        if previous.get(name) != current.get(name)
+    }
