@@ -115,6 +115,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.merge:
         runs = [Run.from_json(json.loads((d / "run.json").read_text())) for d in args.merge]
         merged = functools.reduce(Run.updated_by, runs)
+        # The scenarios' descriptions are documentation: take today's words.
+        merged.scenarios = [
+            (n, SCENARIOS[n].title, SCENARIOS[n].about) if n in SCENARIOS else (n, t, a)
+            for n, t, a in merged.scenarios
+        ]
         merged.command += "\n" + (args.command or shlex.join(["python", "-m", "bench.run",
                                                               *sys.argv[1:]]))  # fmt: skip
         write_report(merged, args.report, args.report.parent / "charts")

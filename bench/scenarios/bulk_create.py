@@ -11,7 +11,7 @@ from bench.server import post_json
 
 __all__ = ["ABOUT", "TITLE", "run"]
 
-TITLE: Final = "Bulk create (1M items through the API)"
+TITLE: Final = "Bulk create through the API"
 ABOUT: Final = """\
 N new items (see the profile above; the issue's 1,000,000 with `BULK_ITEMS=1000000`)
 created through `bulk/inventory-items/create`, 1,000 per request (100 in QUICK),
@@ -48,7 +48,10 @@ def run(ctx: Context) -> Iterator[Comparison]:
             batch=profile.bulk_batch,
         )  # fmt: skip
         expected = batches * profile.bulk_batch
+        failed = {k: v for k, v in http.statuses.items() if k != "200"}
         note = "" if created == expected else f"created {created:,} of {expected:,}"
+        if failed:
+            note += f"; answers other than 200: {failed}"
         ctx.note(
             f"bulk create c={clients}: {http.units_per_s:,.0f} vs {raw.units_per_s:,.0f} items/s"
         )

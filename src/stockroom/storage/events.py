@@ -3,17 +3,20 @@ transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, delete, insert, select, update
+from sqlalchemy import Connection, Insert, RowMapping, and_, delete, insert, select, true, update
 
 from stockroom.domain.events import EventType
 from stockroom.domain.webhooks import Delivery, DeliveryState, Webhook
 
+from .outbox import new_stream
 from .schema import deliveries, event_streams, events, webhooks
 
 __all__ = ["FeedEvent", "SqlEvents"]
+
+InsertIgnoring = Callable[[Any, dict[str, Any]], Insert]
 
 FeedEvent = tuple[int, str, str, str]
 """(sequence, event type, entity id, body as JSON text)."""
@@ -24,9 +27,10 @@ _PENDING, _PARKED = DeliveryState.PENDING.value, DeliveryState.PARKED.value
 class SqlEvents:
     """One store's events and subscriptions."""
 
-    def __init__(self, conn: Connection, store_id: str) -> None:
+    def __init__(self, conn: Connection, store_id: str, *, insert_ignoring: InsertIgnoring) -> None:
         self._conn = conn
         self._store_id = store_id
+        self._insert_ignoring = insert_ignoring
 
     # ---- the feed --------------------------------------------------------------------------
 
@@ -53,6 +57,7 @@ class SqlEvents:
 
     def insert_webhook(self, webhook: Webhook) -> None:
         self._conn.execute(insert(webhooks).values(self._webhook_values(webhook)))
+        self._publish_subscribers()
 
     def save_webhook(self, webhook: Webhook, *, expected_revision: int) -> bool:
         values = self._webhook_values(webhook)
@@ -67,6 +72,8 @@ class SqlEvents:
             .values(values)
             .returning(webhooks.c.id)
         ).first()
+        if saved is not None:
+            self._publish_subscribers()
         return saved is not None
 
     def get_webhook(self, webhook_id: str, *, lock: bool = False) -> Webhook | None:
@@ -88,24 +95,38 @@ class SqlEvents:
 
     def delete_webhook(self, webhook_id: str) -> bool:
         """Delete a subscription and every delivery made for it."""
-        # Writers make deliveries while holding the stream row (``Outbox.flush``): waiting
-        # for it here means no writer can still be making one for this subscription.
-        self._conn.execute(
-            select(event_streams.c.store_id)
-            .where(event_streams.c.store_id == self._store_id)
-            .with_for_update()
-        ).all()
-        self._conn.execute(
-            delete(deliveries).where(
-                deliveries.c.store_id == self._store_id, deliveries.c.webhook_id == webhook_id
-            )
-        )
         gone = self._conn.execute(
             delete(webhooks)
             .where(webhooks.c.store_id == self._store_id, webhooks.c.id == webhook_id)
             .returning(webhooks.c.id)
         ).first()
-        return gone is not None
+        if gone is None:
+            return False
+        # Publishing waits for the writers holding the stream row, which may be making
+        # deliveries for this subscription; the deletion below then sees theirs too.
+        self._publish_subscribers()
+        self._conn.execute(
+            delete(deliveries).where(
+                deliveries.c.store_id == self._store_id, deliveries.c.webhook_id == webhook_id
+            )
+        )
+        return True
+
+    def _publish_subscribers(self) -> None:
+        """Copy the store's active subscriptions onto its stream row, where writers read
+        them (``Outbox.flush``); updating the row also queues behind writers mid-commit."""
+        active = self._conn.execute(
+            select(webhooks.c.id, webhooks.c.event_types)
+            .where(webhooks.c.store_id == self._store_id, webhooks.c.active == true())
+            .order_by(webhooks.c.created_ms, webhooks.c.id)
+        )
+        subscribers = [[str(webhook_id), list(kinds)] for webhook_id, kinds in active]
+        self._conn.execute(self._insert_ignoring(event_streams, new_stream(self._store_id)))
+        self._conn.execute(
+            update(event_streams)
+            .where(event_streams.c.store_id == self._store_id)
+            .values(subscribers=subscribers)
+        )
 
     def _webhook_values(self, webhook: Webhook) -> dict[str, Any]:
         return {

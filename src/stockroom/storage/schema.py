@@ -272,11 +272,13 @@ event_streams = Table(
     Column("store_id", _text(64), nullable=False),
     Column("last_seq", BigInteger, nullable=False),
     Column("pruned_through", BigInteger, nullable=False),
+    Column("subscribers", _Json, nullable=False),
     PrimaryKeyConstraint("store_id"),
 )
 """Each store's event stream: the last sequence number given out (the row every writing
-transaction updates last, which orders the store's events by commit) and how far the
-stream has been pruned."""
+transaction updates last, which orders the store's events by commit), how far the stream
+has been pruned, and the store's active webhooks as ``[[id, [event type, ...]], ...]``
+(kept here by every change to a webhook, so a writer learns them from the same update)."""
 
 events = Table(
     "events",

@@ -421,7 +421,7 @@ class SqlTransaction:
 
     @property
     def events(self) -> SqlEvents:
-        return SqlEvents(self._conn, self._store_id)
+        return SqlEvents(self._conn, self._store_id, insert_ignoring=self._insert_ignoring)
 
     def flush_events(self) -> int:
         """Write the events of this transaction's changes (its last statements)."""

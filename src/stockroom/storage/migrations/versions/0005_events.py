@@ -33,11 +33,13 @@ def upgrade() -> None:
         sa.Column("store_id", _text(64), nullable=False),
         sa.Column("last_seq", sa.BigInteger(), nullable=False),
         sa.Column("pruned_through", sa.BigInteger(), nullable=False),
+        sa.Column("subscribers", _Json, nullable=False),
         sa.PrimaryKeyConstraint("store_id", name="pk_event_streams"),
     )
-    # Stores made before events existed start their streams at zero.
+    # Stores made before events existed start their streams at zero, with no webhooks.
     op.execute(
-        "INSERT INTO event_streams (store_id, last_seq, pruned_through) SELECT id, 0, 0 FROM stores"
+        "INSERT INTO event_streams (store_id, last_seq, pruned_through, subscribers)"
+        " SELECT id, 0, 0, '[]' FROM stores"
     )
     op.create_table(
         "events",
