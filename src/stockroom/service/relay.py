@@ -281,7 +281,7 @@ class Relay:
     def _settle(self, outcomes: list[Outcome]) -> None:
         if outcomes:
             with self.storage.relaying() as queue:
-                queue.settle(owner=self.owner, outcomes=outcomes)
+                queue.settle(owner=self.owner, outcomes=outcomes, now_ms=self._clock())
 
     def _send_lane(self, lane: list[Claimed], batch: _Batch) -> None:
         index = 0

@@ -189,7 +189,12 @@ class SqlEvents:
         ).rowcount
         waiting = self._conn.execute(
             update(deliveries)
-            .where(*key, deliveries.c.state == _PENDING, deliveries.c.next_attempt_ms > now_ms)
+            .where(
+                *key,
+                deliveries.c.state == _PENDING,
+                deliveries.c.next_attempt_ms > now_ms,
+                deliveries.c.lease_owner.is_(None),  # not one a relay is sending now
+            )
             .values(next_attempt_ms=now_ms)
             .execution_options(preserve_rowcount=True)
         ).rowcount
@@ -204,6 +209,7 @@ class SqlEvents:
                     deliveries.c.seq > seq,
                     deliveries.c.state == _PENDING,
                     deliveries.c.next_attempt_ms > now_ms,
+                    deliveries.c.lease_owner.is_(None),
                 )
                 .values(next_attempt_ms=now_ms)
             )

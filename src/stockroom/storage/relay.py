@@ -1,62 +1,32 @@
 """The relay's queue across every store: claiming due deliveries and settling their
-outcomes (pruning is ``storage.retention``'s).
+outcomes (what a claim takes is ``storage.claiming``'s; pruning, ``storage.retention``'s).
 
-Claiming keeps each item's order per subscription. A delivery is taken only when every
-earlier undelivered delivery of the same item to the same subscription is taken with it,
-in this very claim, ahead of it: so the claimant sends them in order and stops at the first
-failure, and nobody else can send a later one meanwhile. Rows are locked ``FOR UPDATE SKIP
-LOCKED`` while a claim runs (PostgreSQL; SQLite's one writer needs no locks), then leased
-until ``lease_until_ms`` and committed, so any number of relays share the queue without
-sending a delivery twice while its lease lasts.
+Rows are locked ``FOR UPDATE SKIP LOCKED`` while a claim runs (PostgreSQL; SQLite's one
+writer needs no locks), then leased until ``lease_until_ms`` and committed, so any number of
+relays share the queue without sending a delivery twice while its lease lasts.
+
+A lease also moves the delivery's ``next_attempt_ms`` to the lease's end: a delivery can go
+exactly when ``state = 'PENDING' AND next_attempt_ms <= now`` (one range of one index), and
+a killed relay's deliveries fall due by themselves when its leases run out. Settling sets
+the next attempt anew (or now, for a delivery released untried).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Select,
-    and_,
-    bindparam,
-    literal,
-    not_,
-    or_,
-    select,
-    true,
-    tuple_,
-    update,
-)
+from sqlalchemy import Connection, and_, bindparam, update
 
 from stockroom.domain.webhooks import DeliveryState
 
+from .claiming import Claimed, Key, claimable, inactive, whole_chains, with_details
 from .retention import SqlRetention, refresh_statistics
-from .schema import deliveries, events, webhooks
+from .schema import deliveries
 
 __all__ = ["Claimed", "Outcome", "SqlRelayQueue"]
 
 _PENDING = DeliveryState.PENDING.value
-_PARKED = DeliveryState.PARKED.value
-_UNDELIVERED = (_PENDING, _PARKED)
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A leased delivery with everything needed to send it."""
-
-    store_id: str
-    webhook_id: str
-    seq: int
-    entity_id: str
-    attempts: int
-    url: str
-    secret: str
-    event_id: str
-    event_type: str
-    body: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +44,6 @@ class Outcome:
     next_attempt_ms: int = 0
 
 
-def _free(table: Any, now_ms: int) -> Any:
-    """Not leased, or leased by someone whose lease has run out."""
-    return or_(table.c.lease_until_ms.is_(None), table.c.lease_until_ms < now_ms)
-
-
 class SqlRelayQueue:
     """Deliveries of every store, inside the caller's (write) transaction."""
 
@@ -88,7 +53,7 @@ class SqlRelayQueue:
     def any_due(self, now_ms: int, *, skip: Sequence[str] = ()) -> bool:
         """Whether a claim now would find something (a cheap look before claiming, which
         on SQLite takes the write lock). ``skip`` names subscriptions to leave alone."""
-        query = self._claimable(now_ms, skip).with_only_columns(literal(1)).limit(1)
+        query = claimable(now_ms, [*skip, *inactive(self._conn)]).limit(1)
         return self._conn.execute(query).first() is not None
 
     def claim(
@@ -103,140 +68,40 @@ class SqlRelayQueue:
         """Lease up to ``limit`` due deliveries, each item's in order (see the module);
         ``skip`` names subscriptions to leave alone."""
         rows = self._conn.execute(
-            self._claimable(now_ms, skip)
+            claimable(now_ms, [*skip, *inactive(self._conn)])
             # The index's order, so the scan stops at the limit; equal times come in the
             # order they were written, and the chain check below orders each item anyway.
             .order_by(deliveries.c.next_attempt_ms)
             .limit(limit)
-            .with_for_update(skip_locked=True, of=deliveries)
+            .with_for_update(skip_locked=True)
         )
         candidates = [
-            Claimed(
-                store_id=row.store_id,
-                webhook_id=row.webhook_id,
-                seq=int(row.seq),
-                entity_id=row.entity_id,
-                attempts=int(row.attempts),
-                url=row.url,
-                secret=row.secret,
-                event_id=row.event_id,
-                event_type=row.event_type,
-                body=row.body,
-            )
+            Key(row.store_id, row.webhook_id, int(row.seq), row.entity_id, int(row.attempts))
             for row in rows
         ]
-        taken = self._in_order(candidates) if candidates else []
-        if taken:
-            self._conn.execute(
-                update(deliveries)
-                .where(
-                    deliveries.c.store_id == bindparam("k_store"),
-                    deliveries.c.webhook_id == bindparam("k_webhook"),
-                    deliveries.c.seq == bindparam("k_seq"),
-                )
-                .values(lease_owner=owner, lease_until_ms=lease_until_ms),
-                [{"k_store": c.store_id, "k_webhook": c.webhook_id, "k_seq": c.seq} for c in taken],
-            )
-        return taken
-
-    def _claimable(self, now_ms: int, skip: Sequence[str]) -> Select[Any]:
-        """Due, unleased deliveries of active subscriptions not behind a blocked one."""
-        earlier = deliveries.alias("earlier")
-        same_item = and_(
-            earlier.c.store_id == deliveries.c.store_id,
-            earlier.c.webhook_id == deliveries.c.webhook_id,
-            earlier.c.entity_id == deliveries.c.entity_id,
-            earlier.c.seq < deliveries.c.seq,
-        )
-        # An earlier undelivered delivery of the item that cannot go now blocks the later
-        # ones: it is parked, or pending but waiting to retry or leased. (Two tests, so that
-        # each looks its state up in the index.)
-        parked_before = select(literal(1)).where(same_item, earlier.c.state == _PARKED).exists()
-        waiting_before = (
-            select(literal(1))
+        taken = whole_chains(self._conn, candidates, now_ms) if candidates else []
+        if not taken:
+            return []
+        self._conn.execute(
+            update(deliveries)
             .where(
-                same_item,
-                earlier.c.state == _PENDING,
-                or_(earlier.c.next_attempt_ms > now_ms, not_(_free(earlier, now_ms))),
+                deliveries.c.store_id == bindparam("k_store"),
+                deliveries.c.webhook_id == bindparam("k_webhook"),
+                deliveries.c.seq == bindparam("k_seq"),
             )
-            .exists()
-        )
-        joined = deliveries.join(
-            webhooks,
-            and_(
-                webhooks.c.store_id == deliveries.c.store_id,
-                webhooks.c.id == deliveries.c.webhook_id,
+            .values(
+                lease_owner=owner,
+                lease_until_ms=lease_until_ms,
+                next_attempt_ms=lease_until_ms,
             ),
-        ).join(
-            events,
-            and_(events.c.store_id == deliveries.c.store_id, events.c.seq == deliveries.c.seq),
+            [{"k_store": k.store_id, "k_webhook": k.webhook_id, "k_seq": k.seq} for k in taken],
         )
-        query = (
-            select(
-                deliveries.c.store_id,
-                deliveries.c.webhook_id,
-                deliveries.c.seq,
-                deliveries.c.entity_id,
-                deliveries.c.attempts,
-                webhooks.c.url,
-                webhooks.c.secret,
-                events.c.event_id,
-                events.c.event_type,
-                events.c.body,
-            )
-            .select_from(joined)
-            .where(
-                deliveries.c.state == _PENDING,
-                deliveries.c.next_attempt_ms <= now_ms,
-                _free(deliveries, now_ms),
-                webhooks.c.active == true(),
-                not_(parked_before),
-                not_(waiting_before),
-            )
-        )
-        if skip:
-            query = query.where(deliveries.c.webhook_id.not_in(list(skip)))
-        return query
+        return with_details(self._conn, taken)
 
-    def _in_order(self, candidates: list[Claimed]) -> list[Claimed]:
-        """The candidates each of whose item's earlier undelivered deliveries are all
-        candidates too; a candidate behind one that is not (taken by a concurrent claim, or
-        beyond the limit) waits for a later claim."""
-        groups: defaultdict[tuple[str, str, str], dict[int, Claimed]] = defaultdict(dict)
-        for candidate in candidates:
-            groups[(candidate.store_id, candidate.webhook_id, candidate.entity_id)][
-                candidate.seq
-            ] = candidate
-        highest = max(candidate.seq for candidate in candidates)
-        key = tuple_(deliveries.c.store_id, deliveries.c.webhook_id, deliveries.c.entity_id)
-        undelivered: defaultdict[tuple[str, str, str], list[int]] = defaultdict(list)
-        rows = self._conn.execute(
-            select(
-                deliveries.c.store_id,
-                deliveries.c.webhook_id,
-                deliveries.c.entity_id,
-                deliveries.c.seq,
-            )
-            .where(
-                key.in_(list(groups)),
-                deliveries.c.state.in_(_UNDELIVERED),
-                deliveries.c.seq <= highest,
-            )
-            .order_by(deliveries.c.seq)
-        )
-        for store_id, webhook_id, entity_id, seq in rows:
-            undelivered[(store_id, webhook_id, entity_id)].append(int(seq))
-        taken: list[Claimed] = []
-        for group, chosen in groups.items():
-            for seq in undelivered[group]:
-                if seq not in chosen:
-                    break
-                taken.append(chosen[seq])
-        return sorted(taken, key=lambda c: (c.store_id, c.webhook_id, c.seq))
-
-    def settle(self, *, owner: str, outcomes: Sequence[Outcome]) -> None:
+    def settle(self, *, owner: str, outcomes: Sequence[Outcome], now_ms: int) -> None:
         """Record outcomes of deliveries this owner still leases (a delivery whose lease ran
-        out and was claimed again belongs to its new claimant)."""
+        out and was claimed again belongs to its new claimant); released ones are due at
+        ``now_ms`` again."""
         key = and_(
             deliveries.c.store_id == bindparam("k_store"),
             deliveries.c.webhook_id == bindparam("k_webhook"),
@@ -271,7 +136,9 @@ class SqlRelayQueue:
             )
         if released:
             self._conn.execute(
-                update(deliveries).where(key).values(lease_owner=None, lease_until_ms=None),
+                update(deliveries)
+                .where(key)
+                .values(lease_owner=None, lease_until_ms=None, next_attempt_ms=now_ms),
                 released,
             )
         if tried:
