@@ -22,10 +22,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Final
 
 import msgspec
-from sqlalchemy import Connection, Insert, insert, update
+from sqlalchemy import Connection, Insert, bindparam, insert, update
 
 from stockroom.domain.events import WIX_STORES_APP_ID, Event, events_for
 from stockroom.domain.item import InventoryItem, Reason
@@ -147,12 +147,7 @@ class Outbox:
         them; (the last number taken, the store's active webhooks), or ``None`` when the
         store has no stream row. (One data-modifying statement on PostgreSQL measured
         slower than these two.)"""
-        row = self._conn.execute(
-            update(event_streams)
-            .where(event_streams.c.store_id == self._store_id)
-            .values(last_seq=event_streams.c.last_seq + count)
-            .returning(event_streams.c.last_seq, event_streams.c.subscribers)
-        ).first()
+        row = self._conn.execute(_ADVANCE, {"store": self._store_id, "count": count}).first()
         if row is None:
             return None
         last = int(row[0])
@@ -172,6 +167,15 @@ class Outbox:
             ],
         )
         return last, _subscribers(row[1])
+
+
+_ADVANCE: Final = (
+    update(event_streams)
+    .where(event_streams.c.store_id == bindparam("store"))
+    .values(last_seq=event_streams.c.last_seq + bindparam("count"))
+    .returning(event_streams.c.last_seq, event_streams.c.subscribers)
+)
+"""Built once: a flush runs with every writing transaction."""
 
 
 def _subscribers(stored: Any) -> list[tuple[str, list[str]]]:
