@@ -49,12 +49,14 @@ class LiveServer:
         deadline = time.monotonic() + 60  # workers start slowly on a busy machine
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
+                self._log.close()
                 raise RuntimeError(f"server exited early:\n{log.read_text()}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
                 time.sleep(0.05)
+        self.stop()  # leave no server behind, workers included
         raise RuntimeError(f"server did not become healthy:\n{log.read_text()}")
 
     def kill(self) -> None:
