@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     RowMapping,
+    bindparam,
     delete,
     insert,
     or_,
@@ -71,18 +72,30 @@ class SqlCatalog:
         wanted = sorted(set(variant_ids))
         if not wanted:
             return {}
-        rows = self._conn.execute(
-            select(variants.c.id, variants.c.product_id).where(
-                variants.c.store_id == self._store_id, variants.c.id.in_(wanted)
-            )
-        )
+        rows = self._conn.execute(_VARIANT_OWNERS, {"store": self._store_id, "variants": wanted})
         return {str(v): str(p) for v, p in rows}
 
     def find_variant(self, variant_id: str) -> tuple[Product, Variant] | None:
-        owner = self.variant_owners([variant_id]).get(variant_id)
-        product = self.get_product(owner) if owner else None
-        variant = product.variant(variant_id) if product else None
-        return None if product is None or variant is None else (product, variant)
+        return self.find_variants([variant_id]).get(variant_id)
+
+    def find_variants(self, variant_ids: Iterable[str]) -> dict[str, tuple[Product, Variant]]:
+        """The product and variant of each of these variant ids that the catalog holds, in
+        three statements however many ids: the owners, their products, their variants."""
+        owners = self.variant_owners(variant_ids)
+        if not owners:
+            return {}
+        wanted = sorted(set(owners.values()))
+        params = {"store": self._store_id, "products": wanted}
+        variant_rows: dict[str, list[RowMapping]] = {product_id: [] for product_id in wanted}
+        for row in self._conn.execute(_VARIANTS_OF_PRODUCTS, params).mappings():
+            variant_rows[row["product_id"]].append(row)
+        found: dict[str, tuple[Product, Variant]] = {}
+        for row in self._conn.execute(_PRODUCTS, params).mappings():
+            product = _product_from(row, variant_rows[row["id"]])
+            for variant in product.variants:
+                if owners.get(variant.id) == product.id:
+                    found[variant.id] = (product, variant)
+        return found
 
     def insert_product(self, product: Product) -> None:
         self._conn.execute(insert(products).values(self._product_values(product)))
@@ -189,29 +202,7 @@ class SqlCatalog:
             .where(variants.c.store_id == self._store_id, variants.c.product_id == row["id"])
             .order_by(variants.c.position)
         ).mappings()
-        return Product(
-            id=row["id"],
-            name=row["name"],
-            product_type=ProductType(row["product_type"]),
-            variants=tuple(
-                Variant(
-                    id=v["id"],
-                    name=v["name"],
-                    sku=v["sku"],
-                    barcode=v["barcode"],
-                    visible=bool(v["visible"]),
-                )
-                for v in found
-            ),
-            revision=row["revision"],
-            created_ms=row["created_ms"],
-            updated_ms=row["updated_ms"],
-            brand_id=row["brand_id"],
-            brand_name=row["brand_name"],
-            category_ids=tuple(row["category_ids"] or ()),
-            has_subscriptions=bool(row["has_subscriptions"]),
-            document=row["document"],
-        )
+        return _product_from(row, found)
 
     # ---- locations -----------------------------------------------------------------------
 
@@ -286,6 +277,50 @@ def summary_values(summary: ProductSummary | None) -> dict[str, Any]:
 
 
 _NO_PRODUCT = ProductSummary()
+
+_VARIANT_OWNERS: Final = select(variants.c.id, variants.c.product_id).where(
+    variants.c.store_id == bindparam("store"),
+    variants.c.id.in_(bindparam("variants", expanding=True)),
+)
+_PRODUCTS: Final = select(products).where(
+    products.c.store_id == bindparam("store"),
+    products.c.id.in_(bindparam("products", expanding=True)),
+)
+_VARIANTS_OF_PRODUCTS: Final = (
+    select(variants)
+    .where(
+        variants.c.store_id == bindparam("store"),
+        variants.c.product_id.in_(bindparam("products", expanding=True)),
+    )
+    .order_by(variants.c.product_id, variants.c.position)
+)
+"""Built once: bulk creates look up every variant they name with these."""
+
+
+def _product_from(row: RowMapping, variant_rows: Iterable[RowMapping]) -> Product:
+    return Product(
+        id=row["id"],
+        name=row["name"],
+        product_type=ProductType(row["product_type"]),
+        variants=tuple(
+            Variant(
+                id=v["id"],
+                name=v["name"],
+                sku=v["sku"],
+                barcode=v["barcode"],
+                visible=bool(v["visible"]),
+            )
+            for v in variant_rows
+        ),
+        revision=row["revision"],
+        created_ms=row["created_ms"],
+        updated_ms=row["updated_ms"],
+        brand_id=row["brand_id"],
+        brand_name=row["brand_name"],
+        category_ids=tuple(row["category_ids"] or ()),
+        has_subscriptions=bool(row["has_subscriptions"]),
+        document=row["document"],
+    )
 
 
 def _location(row: RowMapping) -> Location:
