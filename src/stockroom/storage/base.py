@@ -15,7 +15,7 @@ the ``updated_with_reason`` event carries.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -44,6 +44,10 @@ class Transaction(Protocol):
 
     def location_exists(self, location_id: str) -> bool: ...
 
+    def live_locations(self, location_ids: Iterable[str]) -> set[str]:
+        """Which of these locations exist and are not archived."""
+        ...
+
     def get_item(self, item_id: str, *, lock: bool = False) -> InventoryItem | None:
         """One item by id; ``lock`` holds it against other writers until the end."""
         ...
@@ -61,6 +65,11 @@ class Transaction(Protocol):
 
     def insert_item(self, item: InventoryItem) -> bool:
         """Insert a new item; ``False`` when its (variant, location) is already taken."""
+        ...
+
+    def insert_items(self, new_items: Sequence[InventoryItem]) -> set[str]:
+        """Insert the items whose (variant, location) is not taken, in a few statements
+        however many there are; the ids of those inserted."""
         ...
 
     def save_item(

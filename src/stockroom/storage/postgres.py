@@ -67,8 +67,8 @@ class PostgresStorage(SqlStorage):
         )
         super().__init__(engine, now_ms=now_ms)
 
-    def insert_ignoring(self, table: Any, values: dict[str, Any]) -> Insert:
-        return postgres_insert(table).values(values).on_conflict_do_nothing()
+    def ignoring_conflicts(self, table: Any) -> Insert:
+        return postgres_insert(table).on_conflict_do_nothing()
 
     def _begin_read(self, conn: Connection) -> Connection:
         return conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from secrets import token_hex
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     ColumnElement,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Insert,
     RowMapping,
     and_,
+    bindparam,
     case,
     delete,
     false,
@@ -123,6 +124,16 @@ def item_from_row(row: RowMapping) -> InventoryItem:
 
 _ITEM_COLUMNS = [c for c in items.c if c.name != "availability_status"]
 
+_DEFAULT_LOCATION: Final = select(stores.c.default_location_id).where(
+    stores.c.id == bindparam("store")
+)
+_LIVE_LOCATIONS: Final = select(locations.c.id).where(
+    locations.c.store_id == bindparam("store"),
+    locations.c.id.in_(bindparam("ids", expanding=True)),
+    locations.c.archived == false(),
+)
+"""Built once: every create reads these."""
+
 
 def _increment_statement(store_id: str, item_id: str, by: int, now_ms: int) -> Any:
     return (
@@ -208,12 +219,14 @@ class SqlTransaction:
         store_id: str,
         *,
         insert_ignoring: InsertIgnoring,
+        insert_items: Insert,
         locks_rows: bool,
         now_ms: Callable[[], int],
     ) -> None:
         self._conn = conn
         self._store_id = store_id
         self._insert_ignoring = insert_ignoring
+        self._insert_items = insert_items
         self._locks_rows = locks_rows
         self._outbox = Outbox(conn, store_id, now_ms=now_ms, insert_ignoring=insert_ignoring)
 
@@ -222,22 +235,21 @@ class SqlTransaction:
         return self._store_id
 
     def default_location_id(self) -> str:
-        found = self._conn.execute(
-            select(stores.c.default_location_id).where(stores.c.id == self._store_id)
-        ).scalar_one_or_none()
+        found = self._conn.execute(_DEFAULT_LOCATION, {"store": self._store_id}).scalar()
         if found is None:
             raise LookupError(f"store {self._store_id!r} has not been created")
         return str(found)
 
     def location_exists(self, location_id: str) -> bool:
-        found = self._conn.execute(
-            select(locations.c.id).where(
-                locations.c.store_id == self._store_id,
-                locations.c.id == location_id,
-                locations.c.archived == false(),
-            )
-        ).first()
-        return found is not None
+        return location_id in self.live_locations([location_id])
+
+    def live_locations(self, location_ids: Iterable[str]) -> set[str]:
+        """Which of these locations exist and are not archived, in one statement."""
+        wanted = sorted(set(location_ids))
+        if not wanted:
+            return set()
+        rows = self._conn.execute(_LIVE_LOCATIONS, {"store": self._store_id, "ids": wanted})
+        return {str(location_id) for (location_id,) in rows}
 
     def get_item(self, item_id: str, *, lock: bool = False) -> InventoryItem | None:
         query = select(*_ITEM_COLUMNS).where(
@@ -290,11 +302,29 @@ class SqlTransaction:
             self._outbox.saw(item_from_row(row))  # what the stock changes' events start from
 
     def insert_item(self, item: InventoryItem) -> bool:
-        statement = self._insert_ignoring(items, item_values(self._store_id, item))
-        inserted = self._conn.execute(statement.returning(items.c.id)).first()
-        if inserted is not None:
-            self._outbox.record(None, item)
-        return inserted is not None
+        return item.id in self.insert_items([item])
+
+    def insert_items(self, new_items: Sequence[InventoryItem]) -> set[str]:
+        """Insert the items whose (variant, location) and id are free, skipping the others:
+        ``INSERT ... VALUES (...), (...) ON CONFLICT DO NOTHING RETURNING id``, a page of
+        rows per statement (SQLAlchemy's "insertmanyvalues" sizes the pages to the driver's
+        limit on bound values, 999 on SQLite before 3.32). Rows go in (variant, location)
+        order, so concurrent inserts of the same keys wait for each other rather than
+        deadlock; the events of the inserted items are recorded in the order given. The
+        ids of the inserted items."""
+        if not new_items:
+            return set()
+        rows = [
+            item_values(self._store_id, item)
+            for item in sorted(new_items, key=lambda i: (i.variant_id, i.location_id, i.id))
+        ]
+        inserted = {
+            str(item_id) for item_id in self._conn.execute(self._insert_items, rows).scalars()
+        }
+        for item in new_items:
+            if item.id in inserted:
+                self._outbox.record(None, item)
+        return inserted
 
     def save_item(
         self, item: InventoryItem, *, expected_revision: int, reason: Reason | None = None
@@ -487,9 +517,14 @@ class SqlStorage:
         self._known_stores: set[str] = set()
         self._secrets: dict[str, bytes] = {}
         self._ambient = threading.local()
+        self._insert_items = self.ignoring_conflicts(items).returning(items.c.id)
+
+    def ignoring_conflicts(self, table: Any) -> Insert:
+        """``INSERT INTO table ... ON CONFLICT DO NOTHING`` in the backend's dialect."""
+        raise NotImplementedError
 
     def insert_ignoring(self, table: Any, values: dict[str, Any]) -> Insert:
-        raise NotImplementedError
+        return self.ignoring_conflicts(table).values(values)
 
     def _begin_write(self, conn: Connection) -> Connection:
         return conn
@@ -593,6 +628,7 @@ class SqlStorage:
             conn,
             store_id,
             insert_ignoring=self.insert_ignoring,
+            insert_items=self._insert_items,
             locks_rows=self.locks_rows,
             now_ms=self._now_ms,
         )

@@ -51,8 +51,8 @@ class SqliteStorage(SqlStorage):
         event.listen(engine, "begin", _begin)
         super().__init__(engine, now_ms=now_ms)
 
-    def insert_ignoring(self, table: Any, values: dict[str, Any]) -> Insert:
-        return sqlite_insert(table).values(values).on_conflict_do_nothing()
+    def ignoring_conflicts(self, table: Any) -> Insert:
+        return sqlite_insert(table).on_conflict_do_nothing()
 
     def _begin_write(self, conn: Connection) -> Connection:
         return conn.execution_options(**{WRITE_OPTION: True})
