@@ -192,7 +192,8 @@ def test_bulk_create_mixing_new_existing_and_repeated_items_reports_each_in_orde
         "ITEM_ALREADY_EXISTS",
         "INVALID_ARGUMENT",
     ]
-    assert results[0].item is not None and results[0].item.quantity == 2
+    assert results[0].item is not None
+    assert results[0].item.quantity == 2
     assert len(stored(storage, store_id)) == 2
 
 
@@ -219,8 +220,8 @@ def test_bulk_create_names_each_unknown_variant_wrong_product_and_unknown_locati
         "NOT_FOUND",
         "ok",
     ]
-    assert results[0].error is not None and "is not in the catalog" in str(results[0].error)
-    assert results[1].error is not None and "is not a variant of product" in str(results[1].error)
+    assert "is not in the catalog" in str(results[0].error)
+    assert "is not a variant of product" in str(results[1].error)
     assert results[2].error is not None
     assert results[2].error.data == {"locationId": missing_location}
     assert [item.variant_id for item in stored(storage, store_id)] == [variant]
