@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -13,10 +14,17 @@ from stockroom.domain.errors import (
     FieldViolation,
     NotFound,
     StockroomError,
+    Unavailable,
     ValidationFailed,
 )
 
-__all__ = ["RequestTooLarge", "error_body", "status_of", "violation_from_decode_error"]
+__all__ = [
+    "RequestTooLarge",
+    "error_body",
+    "retry_after_of",
+    "status_of",
+    "violation_from_decode_error",
+]
 
 # Imported late: auth's errors are StockroomErrors too, and auth needs nothing from here.
 from .auth import PermissionDenied, RateLimited, Unauthenticated
@@ -35,6 +43,7 @@ _STATUS: tuple[tuple[type[StockroomError], int], ...] = (
     (RequestTooLarge, 413),
     (FailedPrecondition, 428),
     (RateLimited, 429),
+    (Unavailable, 503),
 )
 
 
@@ -44,6 +53,13 @@ def status_of(error: StockroomError) -> int:
         if isinstance(error, kind):
             return status
     return 400
+
+
+def retry_after_of(error: StockroomError) -> str | None:
+    """The ``Retry-After`` header of an error the same request may get past later."""
+    if isinstance(error, RateLimited | Unavailable):
+        return str(max(1, math.ceil(error.retry_after)))
+    return None
 
 
 def error_body(error: StockroomError) -> dict[str, Any]:

@@ -31,6 +31,7 @@ _ERRORS = {
     "413": "The body is too large.",
     "428": "A business rule refused the change (details.applicationError.code).",
     "429": "Over the key's rate limit; see Retry-After.",
+    "503": "The database was busy too long (SERVICE_BUSY); nothing was written. See Retry-After.",
 }
 
 _ERROR_BODY = {

@@ -13,7 +13,6 @@ import base64
 import binascii
 import hashlib
 import logging
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,11 +25,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stockroom.domain.errors import Conflict, StockroomError, ValidationFailed
+from stockroom.domain.errors import Conflict, StockroomError, Unavailable, ValidationFailed
 from stockroom.service.context import Inventory
 
-from .auth import Guard, RateLimited, Required
-from .errors import RequestTooLarge, error_body, status_of, violation_from_decode_error
+from .auth import Guard, Required
+from .errors import (
+    RequestTooLarge,
+    error_body,
+    retry_after_of,
+    status_of,
+    violation_from_decode_error,
+)
 from .wire import GUID_PATTERN
 
 __all__ = ["Call", "Operation", "Served", "json_response", "routes_for"]
@@ -92,8 +97,8 @@ def json_response(payload: Any, status: int = 200) -> Response:
 
 def error_response(error: StockroomError) -> Response:
     response = json_response(error_body(error), status_of(error))
-    if isinstance(error, RateLimited):
-        response.headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+    if (retry_after := retry_after_of(error)) is not None:
+        response.headers["Retry-After"] = retry_after
     return response
 
 
@@ -132,6 +137,9 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
                 )  # fmt: skip
                 return _raw_response(answer, status, replayed=replayed)
             result = await anyio.to_thread.run_sync(op.handle, call, limiter=served.limiter)
+        except Unavailable as error:
+            log.warning("%s answered %s: %s", op.name, status_of(error), error.description)
+            return error_response(error)
         except StockroomError as error:
             return error_response(error)
         except Exception:
@@ -188,6 +196,8 @@ def _run_once(
         try:
             with tx.savepoint():
                 status, answer = 200, _ENCODER.encode(op.handle(call))
+        except Unavailable:
+            raise  # not an answer to keep: the retry should run the request, not replay this
         except StockroomError as error:
             status, answer = status_of(error), _ENCODER.encode(error_body(error))
         tx.access.complete_idempotency(call.store_id, key, status=status, body=answer)

@@ -8,16 +8,19 @@ The tree, by the HTTP status the API layer gives each branch::
     ├── Conflict                    409
     │   ├── ItemAlreadyExists            ITEM_ALREADY_EXISTS
     │   └── RevisionMismatch             REVISION_MISMATCH
-    └── FailedPrecondition          428
-        ├── PreorderValidation           PRE_ORDER_VALIDATION
-        ├── QuantityDecreasedBelowZero   REQUESTED_QUANTITY_MUST_BE_NON_NEGATIVE_DECREASING
-        ├── QuantityNotTracked           INVENTORY_QUANTITY_NOT_TRACKED
-        ├── InsufficientInventory        INSUFFICIENT_INVENTORY
-        ├── MinQuantityLimitReached      MIN_QUANTITY_LIMIT_REACHED
-        ├── MaxQuantityLimitReached      MAX_QUANTITY_LIMIT_REACHED
-        ├── InvalidTargetQuantity        INVALID_TARGET_QUANTITY
-        └── VariantNotStocked            NOT_FOUND (an increment or decrement by variant
-                                          and location that names no item)
+    ├── FailedPrecondition          428
+    │   ├── PreorderValidation           PRE_ORDER_VALIDATION
+    │   ├── QuantityDecreasedBelowZero   REQUESTED_QUANTITY_MUST_BE_NON_NEGATIVE_DECREASING
+    │   ├── QuantityNotTracked           INVENTORY_QUANTITY_NOT_TRACKED
+    │   ├── InsufficientInventory        INSUFFICIENT_INVENTORY
+    │   ├── MinQuantityLimitReached      MIN_QUANTITY_LIMIT_REACHED
+    │   ├── MaxQuantityLimitReached      MAX_QUANTITY_LIMIT_REACHED
+    │   ├── InvalidTargetQuantity        INVALID_TARGET_QUANTITY
+    │   └── VariantNotStocked            NOT_FOUND (an increment or decrement by variant
+    │                                     and location that names no item)
+    └── Unavailable                 503  (with Retry-After)
+        └── ServiceBusy                  SERVICE_BUSY (the database's write lock or
+                                          connections stayed taken; nothing was written)
 
 Every error carries a human description and a ``data`` mapping with the ids a client
 needs to tell which element of its request failed.
@@ -43,7 +46,9 @@ __all__ = [
     "QuantityDecreasedBelowZero",
     "QuantityNotTracked",
     "RevisionMismatch",
+    "ServiceBusy",
     "StockroomError",
+    "Unavailable",
     "ValidationFailed",
     "VariantNotStocked",
 ]
@@ -170,3 +175,21 @@ class VariantNotStocked(FailedPrecondition):
     """No item exists for a variant at a location named by a by-variant stock change."""
 
     code = "NOT_FOUND"
+
+
+class Unavailable(StockroomError):
+    """The service cannot take the request now; the same request may succeed later."""
+
+    code = "UNAVAILABLE"
+    retry_after: float = 1.0
+
+
+class ServiceBusy(Unavailable):
+    """Waiting for the database (its write lock, or a free connection) took too long; the
+    transaction was rolled back, so nothing of the request was written."""
+
+    code = "SERVICE_BUSY"
+
+    def __init__(self, description: str, *, retry_after: float = 1.0) -> None:
+        super().__init__(description, retryAfter=retry_after)
+        self.retry_after = retry_after
