@@ -8,9 +8,9 @@ from sqlalchemy.engine import make_url
 
 from .base import Storage, Transaction
 from .migrate import upgrade
-from .postgres import PostgresStorage
+from .postgres import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_MS, PostgresStorage
 from .sql import SqlStorage
-from .sqlite import SqliteStorage
+from .sqlite import DEFAULT_BUSY_TIMEOUT_MS, SqliteStorage
 
 __all__ = [
     "PostgresStorage",
@@ -28,21 +28,27 @@ def open_storage(
     now_ms: Callable[[], int],
     migrate: bool = True,
     pool_size: int | None = None,
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    pool_timeout_ms: int = DEFAULT_POOL_TIMEOUT_MS,
 ) -> SqlStorage:
     """Open the database at ``url`` (``sqlite:///path`` or ``postgresql://...``), upgrading
-    its schema if asked. ``pool_size`` caps this process's connections (PostgreSQL).
+    its schema if asked. ``pool_size`` caps this process's connections (PostgreSQL); a
+    request waits up to ``busy_timeout_ms`` for SQLite's write lock, or ``pool_timeout_ms``
+    for a free PostgreSQL connection, before it fails with ``ServiceBusy``.
 
     Raises ``ValueError`` for a URL naming any other database.
     """
     backend = make_url(url).get_backend_name()
     storage: SqlStorage
     if backend == "sqlite":
-        storage = SqliteStorage(url, now_ms=now_ms)
+        storage = SqliteStorage(url, now_ms=now_ms, busy_timeout_ms=busy_timeout_ms)
     elif backend in ("postgresql", "postgres"):
-        if pool_size is None:
-            storage = PostgresStorage(url, now_ms=now_ms)
-        else:
-            storage = PostgresStorage(url, now_ms=now_ms, pool_size=pool_size)
+        storage = PostgresStorage(
+            url,
+            now_ms=now_ms,
+            pool_size=DEFAULT_POOL_SIZE if pool_size is None else pool_size,
+            pool_timeout_ms=pool_timeout_ms,
+        )
     else:
         raise ValueError(
             f"unsupported database URL scheme {backend!r}; "

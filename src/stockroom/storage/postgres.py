@@ -10,7 +10,9 @@ Readers run at REPEATABLE READ, READ ONLY: every statement of one read (a page, 
 its aggregations) sees the same snapshot, and a reader neither blocks nor waits for writers.
 
 Every process opens its own pool of at most ``pool_size`` connections and never more, so
-the connections a fleet needs are (hosts x workers x pool size); see ``docs/deploy.md``.
+the connections a fleet needs are (hosts x workers x pool size); see ``docs/deploy.md``. A
+request that finds none free within ``pool_timeout_ms`` gets ``ServiceBusy`` (HTTP 503 with
+``Retry-After``), as does one whose lock wait outlives a ``lock_timeout`` set on the server.
 """
 
 from __future__ import annotations
@@ -18,18 +20,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Insert, create_engine
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 
 from .sql import SqlStorage
 
-__all__ = ["DEFAULT_POOL_SIZE", "PostgresStorage", "postgres_url"]
+__all__ = ["DEFAULT_POOL_SIZE", "DEFAULT_POOL_TIMEOUT_MS", "PostgresStorage", "postgres_url"]
 
 DEFAULT_POOL_SIZE: Final = 10
+DEFAULT_POOL_TIMEOUT_MS: Final = 30_000
 _DRIVER: Final = "postgresql+psycopg"
 _SCHEMES: Final = frozenset({"postgres", "postgresql", _DRIVER})
-_POOL_TIMEOUT_S: Final = 30
 _RECYCLE_S: Final = 30 * 60
 
 
@@ -50,7 +54,12 @@ class PostgresStorage(SqlStorage):
     locks_rows = True
 
     def __init__(
-        self, url: str, *, now_ms: Callable[[], int], pool_size: int = DEFAULT_POOL_SIZE
+        self,
+        url: str,
+        *,
+        now_ms: Callable[[], int],
+        pool_size: int = DEFAULT_POOL_SIZE,
+        pool_timeout_ms: int = DEFAULT_POOL_TIMEOUT_MS,
     ) -> None:
         engine = create_engine(
             postgres_url(url),
@@ -58,7 +67,7 @@ class PostgresStorage(SqlStorage):
             # beyond it waits for a connection rather than opening one more.
             pool_size=pool_size,
             max_overflow=0,
-            pool_timeout=_POOL_TIMEOUT_S,
+            pool_timeout=pool_timeout_ms / 1000,
             # Survive a failover or a restarted server: test a connection before handing it out.
             pool_pre_ping=True,
             pool_recycle=_RECYCLE_S,
@@ -72,3 +81,8 @@ class PostgresStorage(SqlStorage):
 
     def _begin_read(self, conn: Connection) -> Connection:
         return conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+
+    def _busy_reason(self, error: Exception) -> str | None:
+        if isinstance(error, DBAPIError) and isinstance(error.orig, LockNotAvailable):
+            return "a lock stayed taken by other writers past the lock timeout"
+        return super()._busy_reason(error)

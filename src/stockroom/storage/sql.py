@@ -33,7 +33,10 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from stockroom.domain.errors import ServiceBusy
 from stockroom.domain.item import (
     PREORDER_COUNTER_MAX,
     PREORDER_LIMIT_DEFAULT,
@@ -532,16 +535,37 @@ class SqlStorage:
     def _begin_read(self, conn: Connection) -> Connection:
         return conn
 
+    def _busy_reason(self, error: Exception) -> str | None:
+        """Why ``error`` means the database was too busy to serve in time, or ``None`` when it
+        means something else. Backends add their own lock timeouts."""
+        if isinstance(error, PoolTimeout):
+            return "no database connection came free in time"
+        return None
+
+    @contextmanager
+    def _connection(self, *, write: bool) -> Iterator[Connection]:
+        """A connection in a transaction that commits when the block ends and rolls back when
+        an exception leaves it. Raises ``ServiceBusy`` (after the rollback) when the database
+        stayed locked or the pool stayed empty too long; other database errors pass through."""
+        try:
+            with self.engine.connect() as raw:
+                conn = self._begin_write(raw) if write else self._begin_read(raw)
+                with conn.begin():
+                    yield conn
+        except (DBAPIError, PoolTimeout) as error:
+            reason = self._busy_reason(error)
+            if reason is None:
+                raise
+            raise ServiceBusy(f"the service is busy: {reason}; retry later") from error
+
     @contextmanager
     def reading(self, store_id: str) -> Iterator[SqlTransaction]:
         if (joined := self._joined(store_id)) is not None:
             yield joined
             return
         self._ensure_store(store_id)
-        with self.engine.connect() as raw:
-            conn = self._begin_read(raw)
-            with conn.begin():
-                yield self._transaction(conn, store_id)
+        with self._connection(write=False) as conn:
+            yield self._transaction(conn, store_id)
 
     @contextmanager
     def writing(self, store_id: str) -> Iterator[SqlTransaction]:
@@ -549,12 +573,10 @@ class SqlStorage:
             yield joined
             return
         self._ensure_store(store_id)
-        with self.engine.connect() as raw:
-            conn = self._begin_write(raw)
-            with conn.begin():
-                tx = self._transaction(conn, store_id)
-                yield tx
-                tx.flush_events()  # the changes' events commit with them, or not at all
+        with self._connection(write=True) as conn:
+            tx = self._transaction(conn, store_id)
+            yield tx
+            tx.flush_events()  # the changes' events commit with them, or not at all
 
     @contextmanager
     def request(self, store_id: str) -> Iterator[SqlTransaction]:
@@ -582,18 +604,14 @@ class SqlStorage:
     @contextmanager
     def access(self, *, write: bool = False) -> Iterator[SqlAccess]:
         """API keys, idempotency records and rate windows, across stores."""
-        with self.engine.connect() as raw:
-            conn = self._begin_write(raw) if write else self._begin_read(raw)
-            with conn.begin():
-                yield SqlAccess(conn)
+        with self._connection(write=write) as conn:
+            yield SqlAccess(conn)
 
     @contextmanager
     def relaying(self, *, write: bool = True) -> Iterator[SqlRelayQueue]:
         """The webhook deliveries of every store, for the relay."""
-        with self.engine.connect() as raw:
-            conn = self._begin_write(raw) if write else self._begin_read(raw)
-            with conn.begin():
-                yield SqlRelayQueue(conn)
+        with self._connection(write=write) as conn:
+            yield SqlRelayQueue(conn)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -604,22 +622,16 @@ class SqlStorage:
 
     def claim_job(self, *, owner: str, lease_ms: int) -> tuple[str, str] | None:
         """Lease the oldest unfinished, unleased job of any store: (store id, job id)."""
-        with self.engine.connect() as raw:
-            conn = self._begin_write(raw)
-            with conn.begin():
-                return claim_job(conn, owner=owner, now_ms=self._now_ms(), lease_ms=lease_ms)
+        with self._connection(write=True) as conn:
+            return claim_job(conn, owner=owner, now_ms=self._now_ms(), lease_ms=lease_ms)
 
     def secret(self, name: str) -> bytes:
         """A random key shared by every process using this database, made on first use."""
         if name in self._secrets:
             return self._secrets[name]
-        with self.engine.connect() as raw:
-            conn = self._begin_write(raw)
-            with conn.begin():
-                conn.execute(self.insert_ignoring(secrets, {"name": name, "value": token_hex(32)}))
-                value = conn.execute(
-                    select(secrets.c.value).where(secrets.c.name == name)
-                ).scalar_one()
+        with self._connection(write=True) as conn:
+            conn.execute(self.insert_ignoring(secrets, {"name": name, "value": token_hex(32)}))
+            value = conn.execute(select(secrets.c.value).where(secrets.c.name == name)).scalar_one()
         self._secrets[name] = bytes.fromhex(value)
         return self._secrets[name]
 
@@ -639,28 +651,26 @@ class SqlStorage:
             return
         now = self._now_ms()
         location_id = str(uuid.uuid4())
-        with self.engine.connect() as raw:
-            conn = self._begin_write(raw)
-            with conn.begin():
-                created = conn.execute(
-                    self.insert_ignoring(
-                        stores,
-                        {"id": store_id, "default_location_id": location_id, "created_ms": now},
-                    ).returning(stores.c.id)
-                ).first()
-                if created is not None:
-                    conn.execute(
-                        locations.insert().values(
-                            store_id=store_id,
-                            id=location_id,
-                            name=DEFAULT_LOCATION_NAME,
-                            location_type="VIRTUAL",
-                            is_default=True,
-                            archived=False,
-                            revision=1,
-                            created_ms=now,
-                            updated_ms=now,
-                        )
+        with self._connection(write=True) as conn:
+            created = conn.execute(
+                self.insert_ignoring(
+                    stores,
+                    {"id": store_id, "default_location_id": location_id, "created_ms": now},
+                ).returning(stores.c.id)
+            ).first()
+            if created is not None:
+                conn.execute(
+                    locations.insert().values(
+                        store_id=store_id,
+                        id=location_id,
+                        name=DEFAULT_LOCATION_NAME,
+                        location_type="VIRTUAL",
+                        is_default=True,
+                        archived=False,
+                        revision=1,
+                        created_ms=now,
+                        updated_ms=now,
                     )
-                conn.execute(self.insert_ignoring(event_streams, new_stream(store_id)))
+                )
+            conn.execute(self.insert_ignoring(event_streams, new_stream(store_id)))
         self._known_stores.add(store_id)

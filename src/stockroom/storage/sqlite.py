@@ -3,53 +3,64 @@
 Durability: ``synchronous=FULL`` makes every commit wait for the write-ahead log to reach
 the disk, so an acknowledged change survives power loss. Writers take the database lock
 up front (``BEGIN IMMEDIATE``) so two writers never deadlock upgrading a read lock, and
-wait for each other through ``busy_timeout`` rather than failing.
+wait for each other through ``busy_timeout`` rather than failing. A writer that waits longer
+than that gets ``ServiceBusy`` (HTTP 503 with ``Retry-After``), with nothing written.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, Insert, create_engine, event
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from .migrate import WRITE_OPTION
 from .sql import SqlStorage
 
-__all__ = ["SqliteStorage"]
+__all__ = ["DEFAULT_BUSY_TIMEOUT_MS", "SqliteStorage"]
 
-_BUSY_TIMEOUT_MS = 30_000
+DEFAULT_BUSY_TIMEOUT_MS: Final = 30_000
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
-    f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys=ON",
 )
 
 
 class SqliteStorage(SqlStorage):
-    """``Storage`` on a SQLite file named by a ``sqlite:///path`` URL."""
+    """``Storage`` on a SQLite file named by a ``sqlite:///path`` URL; a writer waits up to
+    ``busy_timeout_ms`` for the write lock."""
 
     locks_rows = False  # BEGIN IMMEDIATE already holds the one database write lock
 
-    def __init__(self, url: str, *, now_ms: Callable[[], int], pool_size: int = 8) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        now_ms: Callable[[], int],
+        pool_size: int = 8,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    ) -> None:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT_MS / 1000},
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
             pool_size=pool_size,
             max_overflow=32,
         )
-        event.listen(engine, "connect", _configure_connection)
+        event.listen(engine, "connect", partial(_configure_connection, busy_timeout_ms))
         event.listen(engine, "begin", _begin)
         super().__init__(engine, now_ms=now_ms)
+        self.busy_timeout_ms = busy_timeout_ms
 
     def ignoring_conflicts(self, table: Any) -> Insert:
         return sqlite_insert(table).on_conflict_do_nothing()
@@ -57,10 +68,24 @@ class SqliteStorage(SqlStorage):
     def _begin_write(self, conn: Connection) -> Connection:
         return conn.execution_options(**{WRITE_OPTION: True})
 
+    def _busy_reason(self, error: Exception) -> str | None:
+        if isinstance(error, DBAPIError) and _is_busy(error.orig):
+            return f"the database stayed locked by other writers for {self.busy_timeout_ms} ms"
+        return super()._busy_reason(error)
 
-def _configure_connection(dbapi_connection: sqlite3.Connection, _: ConnectionPoolEntry) -> None:
+
+def _is_busy(error: BaseException | None) -> bool:
+    """SQLITE_BUSY, in any of its extended codes: the busy timeout ran out."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_BUSY
+
+
+def _configure_connection(
+    busy_timeout_ms: int, dbapi_connection: sqlite3.Connection, _: ConnectionPoolEntry
+) -> None:
     # Hand transaction control to SQLAlchemy's "begin" event below instead of the driver.
     dbapi_connection.isolation_level = None
+    dbapi_connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     for pragma in _PRAGMAS:
         dbapi_connection.execute(pragma)
     # SQLite's lower() folds only ASCII; queries fold case with Python's rules instead.
