@@ -25,6 +25,9 @@ class Settings:
     migrate_on_start: bool = True
     worker_threads: int = 32
     database_pool_size: int = 10  # connections per process, at most (PostgreSQL)
+    # How long a request waits for the database before it is answered 503 (docs/deploy.md).
+    database_busy_timeout_ms: int = 30_000  # for SQLite's write lock
+    database_pool_timeout_ms: int = 30_000  # for a free connection of the pool (PostgreSQL)
     run_jobs: bool = True
     job_lease_ms: int = 30_000
     job_batch: int = 200

@@ -53,6 +53,8 @@ def create_app(settings: Settings, *, storage: SqlStorage | None = None) -> Star
             now_ms=now_ms,
             migrate=settings.migrate_on_start,
             pool_size=settings.database_pool_size,
+            busy_timeout_ms=settings.database_busy_timeout_ms,
+            pool_timeout_ms=settings.database_pool_timeout_ms,
         )
     inventory = Inventory(storage=storage, coalescer=Coalescer() if settings.coalesce else None)
     runner = (
