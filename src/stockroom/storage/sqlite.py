@@ -10,6 +10,7 @@ than that gets ``ServiceBusy`` (HTTP 503 with ``Retry-After``), with nothing wri
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -28,7 +29,6 @@ __all__ = ["DEFAULT_BUSY_TIMEOUT_MS", "SqliteStorage"]
 
 DEFAULT_BUSY_TIMEOUT_MS: Final = 30_000
 _PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
 )
@@ -86,10 +86,26 @@ def _configure_connection(
     # Hand transaction control to SQLAlchemy's "begin" event below instead of the driver.
     dbapi_connection.isolation_level = None
     dbapi_connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    _use_wal(dbapi_connection, busy_timeout_ms)
     for pragma in _PRAGMAS:
         dbapi_connection.execute(pragma)
     # SQLite's lower() folds only ASCII; queries fold case with Python's rules instead.
     dbapi_connection.create_function("py_lower", 1, _lower, deterministic=True)
+
+
+def _use_wal(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    """Put the file in write-ahead-log mode, which then stays with it. Only its first
+    connections find it otherwise; switching answers "busy" at once, without waiting, while
+    another connection holds a lock (several processes opening a new file together), so it
+    is retried until the busy timeout."""
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while dbapi_connection.execute("PRAGMA journal_mode").fetchone() != ("wal",):
+        try:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _lower(value: str | None) -> str | None:
