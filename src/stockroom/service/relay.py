@@ -1,10 +1,12 @@
 """The relay: delivers the outbox's events to webhook subscribers, at least once.
 
-Each worker thread repeats: claim a batch of due deliveries (leased, each item's in order;
-``storage.relay``), send them, settle the outcomes. Sending runs the batch's *lanes* (one
-subscription's deliveries of one item, in sequence order) side by side on a thread pool; a
-lane stops at its first failure, so a later event of an item never overtakes an earlier one.
-Outcomes are settled as lanes finish, a few times a second, not only at the end.
+Each worker thread repeats: number the outbox's new events into their streams, which makes
+their deliveries (``storage.sequencer``); claim a batch of due deliveries (leased, each
+item's in order; ``storage.relay``); send them; settle the outcomes. Sending runs the
+batch's *lanes* (one subscription's deliveries of one item, in sequence order) side by side
+on a thread pool; a lane stops at its first failure, so a later event of an item never
+overtakes an earlier one. Outcomes are settled as lanes finish, a few times a second, not
+only at the end.
 
 A delivery succeeds on a 2xx answer. Anything else (another status, a redirect, which is
 never followed, a timeout, a refused connection, an answer that is not HTTP) is retried
@@ -206,11 +208,12 @@ class Relay:
                 self._wake.clear()
 
     def run_once(self) -> int:
-        """Claim one batch, send it and settle it; how many deliveries it held."""
+        """Claim one batch (numbering waiting events first), send it and settle it; how
+        many deliveries it held."""
         now = self._clock()
         skip = self._open_breakers(now)
         with self.storage.relaying(write=False) as queue:
-            if not queue.any_due(now, skip=skip):
+            if not (queue.events_waiting() or queue.any_due(now, skip=skip)):
                 return 0
         batch = _Batch(lease_until_ms=now + self.settings.lease_ms)
         with self.storage.relaying() as queue:

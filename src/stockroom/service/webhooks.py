@@ -191,6 +191,7 @@ def list_deliveries(
     """
     if not 1 <= limit <= DELIVERIES_LIMIT_MAX:
         raise ValidationFailed.of("limit", f"limit is between 1 and {DELIVERIES_LIMIT_MAX}")
+    _number_waiting_events(inventory)
     with inventory.storage.reading(store_id) as tx:
         if tx.events.get_webhook(webhook_id) is None:
             raise _webhook_not_found(webhook_id)
@@ -207,6 +208,7 @@ def redeliver(
     """
     now = inventory.clock()
     with inventory.storage.writing(store_id) as tx:
+        tx.events.number_waiting()  # so that the deliveries of every change so far are here
         if tx.events.get_webhook(webhook_id) is None:
             raise _webhook_not_found(webhook_id)
         if sequence is not None:
@@ -236,6 +238,7 @@ def read_feed(inventory: Inventory, *, store_id: str, since: int = 0, limit: int
         raise ValidationFailed.of("limit", f"limit is between 1 and {FEED_LIMIT_MAX}")
     if since < 0:
         raise ValidationFailed.of("since", "since is a sequence number, 0 or more", "MIN")
+    _number_waiting_events(inventory)
     with inventory.storage.reading(store_id) as tx:
         latest, pruned_through = tx.events.stream_bounds()
         if since < pruned_through:
@@ -249,6 +252,16 @@ def read_feed(inventory: Inventory, *, store_id: str, since: int = 0, limit: int
     entries = [FeedEntry(seq, kind, entity, body) for seq, kind, entity, body in found]
     next_since = entries[-1].sequence if entries else since
     return FeedPage(entries=entries, next_since=next_since, latest=latest)
+
+
+def _number_waiting_events(inventory: Inventory) -> None:
+    """Number the events committed so far (the relay does too, but may not be running), so
+    a reader finds its own changes' events."""
+    with inventory.storage.relaying(write=False) as queue:
+        waiting = queue.events_waiting()
+    if waiting:
+        with inventory.storage.relaying() as queue:
+            queue.sequence_all()
 
 
 def _webhook_not_found(webhook_id: str) -> NotFound:

@@ -13,6 +13,7 @@ from stockroom.domain.webhooks import Delivery, DeliveryState, Webhook
 
 from .outbox import new_stream
 from .schema import deliveries, event_streams, events, webhooks
+from .sequencer import sequence_all
 
 __all__ = ["FeedEvent", "SqlEvents"]
 
@@ -102,8 +103,8 @@ class SqlEvents:
         ).first()
         if gone is None:
             return False
-        # Publishing waits for the writers holding the stream row, which may be making
-        # deliveries for this subscription; the deletion below then sees theirs too.
+        # Publishing numbers the events waiting, which may make deliveries for this
+        # subscription; the deletion below takes those too.
         self._publish_subscribers()
         self._conn.execute(
             delete(deliveries).where(
@@ -112,9 +113,16 @@ class SqlEvents:
         )
         return True
 
+    def number_waiting(self) -> None:
+        """Number every event waiting in the outbox and make its deliveries, in this
+        transaction (``storage.sequencer``)."""
+        sequence_all(self._conn)
+
     def _publish_subscribers(self) -> None:
-        """Copy the store's active subscriptions onto its stream row, where writers read
-        them (``Outbox.flush``); updating the row also queues behind writers mid-commit."""
+        """Copy the store's active subscriptions onto its stream row, where the sequencer
+        reads them, after numbering the events already committed: so a subscription takes
+        the events of exactly the changes committed while it is active."""
+        sequence_all(self._conn)
         active = self._conn.execute(
             select(webhooks.c.id, webhooks.c.event_types)
             .where(webhooks.c.store_id == self._store_id, webhooks.c.active == true())

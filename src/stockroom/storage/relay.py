@@ -1,5 +1,6 @@
-"""The relay's queue across every store: claiming due deliveries and settling their
-outcomes (what a claim takes is ``storage.claiming``'s; pruning, ``storage.retention``'s).
+"""The relay's queue across every store: numbering the outbox's events, claiming due
+deliveries and settling their outcomes (numbering is ``storage.sequencer``'s, what a claim
+takes ``storage.claiming``'s, pruning ``storage.retention``'s).
 
 Rows are locked ``FOR UPDATE SKIP LOCKED`` while a claim runs (PostgreSQL; SQLite's one
 writer needs no locks), then leased until ``lease_until_ms`` and committed, so any number of
@@ -23,6 +24,7 @@ from stockroom.domain.webhooks import DeliveryState
 from .claiming import Claimed, Key, claimable, inactive, whole_chains, with_details
 from .retention import SqlRetention, refresh_statistics
 from .schema import deliveries
+from .sequencer import any_waiting, sequence, sequence_all
 
 __all__ = ["Claimed", "Outcome", "SqlRelayQueue"]
 
@@ -45,10 +47,24 @@ class Outcome:
 
 
 class SqlRelayQueue:
-    """Deliveries of every store, inside the caller's (write) transaction."""
+    """Events and deliveries of every store, inside the caller's (write) transaction."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+
+    def events_waiting(self) -> bool:
+        """Whether the outbox holds events yet to be numbered."""
+        return any_waiting(self._conn)
+
+    def sequence(self, *, wait: bool = True) -> int:
+        """Number a batch of the outbox's events into their streams and make their
+        deliveries (``storage.sequencer``); how many. ``wait=False``: none when another
+        sequencer is at work."""
+        return sequence(self._conn, wait=wait)
+
+    def sequence_all(self) -> int:
+        """Number every event the outbox holds now (waiting for another sequencer)."""
+        return sequence_all(self._conn)
 
     def any_due(self, now_ms: int, *, skip: Sequence[str] = ()) -> bool:
         """Whether a claim now would find something (a cheap look before claiming, which
@@ -66,7 +82,9 @@ class SqlRelayQueue:
         skip: Sequence[str] = (),
     ) -> list[Claimed]:
         """Lease up to ``limit`` due deliveries, each item's in order (see the module);
-        ``skip`` names subscriptions to leave alone."""
+        ``skip`` names subscriptions to leave alone. Numbers the outbox's waiting events
+        first, unless another sequencer is at it."""
+        sequence(self._conn, wait=False)
         rows = self._conn.execute(
             claimable(now_ms, [*skip, *inactive(self._conn)])
             # The index's order, so the scan stops at the limit; equal times come in the

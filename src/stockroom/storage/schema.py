@@ -41,6 +41,7 @@ __all__ = [
     "jobs",
     "locations",
     "metadata",
+    "outbox",
     "products",
     "rate_windows",
     "secrets",
@@ -275,10 +276,25 @@ event_streams = Table(
     Column("subscribers", _Json, nullable=False),
     PrimaryKeyConstraint("store_id"),
 )
-"""Each store's event stream: the last sequence number given out (the row every writing
-transaction updates last, which orders the store's events by commit), how far the stream
-has been pruned, and the store's active webhooks as ``[[id, [event type, ...]], ...]``
-(kept here by every change to a webhook, so a writer learns them from the same update)."""
+"""Each store's event stream: the last sequence number given out (by the sequencer, which
+alone updates it), how far the stream has been pruned, and the store's active webhooks as
+``[[id, [event type, ...]], ...]`` (kept here by every change to a webhook, so the
+sequencer learns them from the same update that numbers the events)."""
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("store_id", _text(64), nullable=False),
+    Column("event_id", _text(36), nullable=False),
+    Column("entity_id", _text(36), nullable=False),
+    Column("event_type", _text(80), nullable=False),
+    Column("body", _text(), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+"""Events written by the transactions of their changes, waiting for the sequencer to number
+them into their store's stream (``storage.sequencer``). ``id`` comes from one counter that
+no writer waits on (a sequence; SQLite's rowid), so writers of a store commit in parallel."""
 
 events = Table(
     "events",
@@ -293,7 +309,7 @@ events = Table(
     PrimaryKeyConstraint("store_id", "seq"),
     Index(None, "store_id", "created_ms"),
 )
-"""The outbox: every item event, written in the transaction of its change. ``body`` is the
+"""Each store's event stream, numbered by the sequencer from the ``outbox``. ``body`` is the
 JSON text delivered byte for byte (and signed as such)."""
 
 webhooks = Table(

@@ -231,7 +231,7 @@ class SqlTransaction:
         self._insert_ignoring = insert_ignoring
         self._insert_items = insert_items
         self._locks_rows = locks_rows
-        self._outbox = Outbox(conn, store_id, now_ms=now_ms, insert_ignoring=insert_ignoring)
+        self._outbox = Outbox(conn, store_id, now_ms=now_ms)
 
     @property
     def store_id(self) -> str:

@@ -9,6 +9,7 @@ GLOBAL_TABLES = {
     "secrets": "one key for every store (a reference table)",
     "api_keys": "looked up by key hash before the store is known (a reference table)",
     "rate_windows": "keyed by rate-limit bucket, and distributed on it",
+    "outbox": "one commit-order queue the sequencer drains within moments (a local table)",
 }
 SWEEP_INDEXES = {
     "ix_jobs_status_lease_until_ms": "the job runner's claim across stores",

@@ -1,0 +1,135 @@
+"""The sequencer: numbering the outbox's events into their stores' streams.
+
+A writing transaction appends its events to ``outbox`` (``storage.outbox``), under ids from
+a counter nobody waits on, and commits. The sequencer then moves them, oldest id first,
+into ``events``, giving each the next number of its store's stream, and makes a delivery
+for each webhook that takes it, in one transaction. One sequencer runs at a time (an
+advisory lock on PostgreSQL; SQLite's one writer), so a store's numbers are handed out in
+the order the sequencer finds events, and a feed reader who has read through ``n`` will
+never later find an event numbered ``n`` or below.
+
+Per item, order holds too: two changes of one item are serialised by the item's row lock,
+so the later one takes its outbox ids after the earlier one has committed, and is never
+visible to the sequencer without it. Events of different items committed out of id order
+are simply numbered in the order they become visible.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Final
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
+
+from stockroom.domain.webhooks import DeliveryState
+
+from .schema import deliveries, event_streams, events, outbox
+
+__all__ = ["BATCH", "any_waiting", "sequence", "sequence_all"]
+
+BATCH: Final = 2_000
+"""At most this many events per sequencing transaction."""
+
+_LOCK_KEY: Final = 0x5345_5155_454E  # "SEQUEN": any constant shared by every process
+
+
+def any_waiting(conn: Connection) -> bool:
+    """Whether the outbox holds events to number (a cheap look before taking the lock)."""
+    return conn.execute(_ANY_WAITING).first() is not None
+
+
+def sequence(conn: Connection, *, limit: int = BATCH, wait: bool = True) -> int:
+    """Number up to ``limit`` of the outbox's oldest events into their streams, inside the
+    caller's write transaction; how many. With ``wait=False`` return 0 at once when another
+    sequencer is at work (on PostgreSQL; SQLite's writers take turns anyway)."""
+    if not _lock(conn, wait=wait):
+        return 0
+    waiting = conn.execute(_OLDEST, {"limit": limit}).all()
+    if not waiting:
+        return 0
+    by_store: defaultdict[str, list[Any]] = defaultdict(list)
+    for row in waiting:
+        by_store[row.store_id].append(row)
+    for store_id, rows in by_store.items():
+        _append(conn, store_id, rows)
+    conn.execute(_DELETE, [{"id": row.id} for row in waiting])
+    return len(waiting)
+
+
+def sequence_all(conn: Connection) -> int:
+    """Number every event the outbox holds now; how many."""
+    total = done = sequence(conn)
+    while done == BATCH:
+        done = sequence(conn)
+        total += done
+    return total
+
+
+def _lock(conn: Connection, *, wait: bool) -> bool:
+    if conn.dialect.name != "postgresql":
+        return True
+    if wait:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        return True
+    return bool(
+        conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}).scalar()
+    )
+
+
+def _append(conn: Connection, store_id: str, rows: list[Any]) -> None:
+    """Give a store's events their numbers, in order, and their deliveries (due from the
+    moment their events were written)."""
+    stream = conn.execute(_ADVANCE, {"store": store_id, "count": len(rows)}).first()
+    if stream is None:  # a store whose stream row predates nothing: make it
+        conn.execute(
+            insert(event_streams).values(
+                store_id=store_id, last_seq=len(rows), pruned_through=0, subscribers=[]
+            )
+        )
+        last, subscribers = len(rows), []
+    else:
+        last, subscribers = int(stream.last_seq), list(stream.subscribers or ())
+    first = last - len(rows) + 1
+    conn.execute(
+        insert(events),
+        [
+            {
+                "store_id": store_id,
+                "seq": first + offset,
+                "event_id": row.event_id,
+                "entity_id": row.entity_id,
+                "event_type": row.event_type,
+                "body": row.body,
+                "created_ms": row.created_ms,
+            }
+            for offset, row in enumerate(rows)
+        ],
+    )
+    made = [
+        {
+            "store_id": store_id,
+            "webhook_id": str(webhook_id),
+            "seq": first + offset,
+            "entity_id": row.entity_id,
+            "state": DeliveryState.PENDING.value,
+            "attempts": 0,
+            "next_attempt_ms": row.created_ms,
+            "created_ms": row.created_ms,
+        }
+        for webhook_id, wanted in subscribers
+        for offset, row in enumerate(rows)
+        if row.event_type in wanted
+    ]
+    if made:
+        conn.execute(insert(deliveries), made)
+
+
+_ANY_WAITING: Final = select(outbox.c.id).limit(1)
+_OLDEST: Final = select(outbox).order_by(outbox.c.id).limit(bindparam("limit"))
+_DELETE: Final = delete(outbox).where(outbox.c.id == bindparam("id"))
+_ADVANCE: Final = (
+    update(event_streams)
+    .where(event_streams.c.store_id == bindparam("store"))
+    .values(last_seq=event_streams.c.last_seq + bindparam("count"))
+    .returning(event_streams.c.last_seq, event_streams.c.subscribers)
+)
