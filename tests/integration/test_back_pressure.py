@@ -5,6 +5,7 @@ held past PostgreSQL's lock timeout. Other database errors are not disguised as 
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -180,3 +181,29 @@ def test_a_postgres_lock_wait_past_the_lock_timeout_is_busy_and_changes_nothing(
         assert items.get_item(inventory, store_id=store_id, item_id=item.id) == item
     finally:
         storage.close()
+
+
+def test_a_writer_queued_behind_one_of_its_own_process_past_the_busy_timeout_is_busy(
+    impatient_sqlite,
+):
+    inventory = Inventory(storage=impatient_sqlite, clock=lambda: NOW)
+    items.create_item(inventory, store_id=STORE, draft=ItemDraft("p", guid(), quantity=1))
+    holding, done = threading.Event(), threading.Event()
+
+    def hold_the_write_lock() -> None:
+        with impatient_sqlite.writing(STORE):
+            holding.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=hold_the_write_lock)
+    holder.start()
+    holding.wait(10)
+    try:
+        with pytest.raises(ServiceBusy):
+            items.bulk_create_items(inventory, store_id=STORE, drafts=some_drafts())
+    finally:
+        done.set()
+        holder.join(10)
+
+    assert stored_count(impatient_sqlite) == 1
+    assert len(items.bulk_create_items(inventory, store_id=STORE, drafts=some_drafts(3))) == 3

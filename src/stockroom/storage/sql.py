@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from secrets import token_hex
 from typing import Any, Final
 
@@ -542,13 +542,18 @@ class SqlStorage:
             return "no database connection came free in time"
         return None
 
+    def _turn(self, *, write: bool) -> AbstractContextManager[None]:
+        """What a transaction waits for before it takes a connection; nothing here.
+        Raises ``ServiceBusy`` when the wait runs out."""
+        return nullcontext()
+
     @contextmanager
     def _connection(self, *, write: bool) -> Iterator[Connection]:
         """A connection in a transaction that commits when the block ends and rolls back when
         an exception leaves it. Raises ``ServiceBusy`` (after the rollback) when the database
         stayed locked or the pool stayed empty too long; other database errors pass through."""
         try:
-            with self.engine.connect() as raw:
+            with self._turn(write=write), self.engine.connect() as raw:
                 conn = self._begin_write(raw) if write else self._begin_read(raw)
                 with conn.begin():
                     yield conn

@@ -2,16 +2,19 @@
 
 Durability: ``synchronous=FULL`` makes every commit wait for the write-ahead log to reach
 the disk, so an acknowledged change survives power loss. Writers take the database lock
-up front (``BEGIN IMMEDIATE``) so two writers never deadlock upgrading a read lock, and
-wait for each other through ``busy_timeout`` rather than failing. A writer that waits longer
-than that gets ``ServiceBusy`` (HTTP 503 with ``Retry-After``), with nothing written.
+up front (``BEGIN IMMEDIATE``) so two writers never deadlock upgrading a read lock. A
+process's writers queue for it in arrival order (``storage.turns``); writers of different
+processes wait for each other through ``busy_timeout`` rather than failing. A writer that
+waits longer than that gets ``ServiceBusy`` (HTTP 503 with ``Retry-After``), with nothing
+written.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
@@ -22,8 +25,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from stockroom.domain.errors import ServiceBusy
+
 from .migrate import WRITE_OPTION
 from .sql import SqlStorage
+from .turns import Turns
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT_MS", "SqliteStorage"]
 
@@ -61,6 +67,21 @@ class SqliteStorage(SqlStorage):
         event.listen(engine, "begin", _begin)
         super().__init__(engine, now_ms=now_ms)
         self.busy_timeout_ms = busy_timeout_ms
+        self._writers = Turns()
+
+    @contextmanager
+    def _turn(self, *, write: bool) -> Iterator[None]:
+        """Writers of this process queue for the write lock in arrival order (``Turns``)."""
+        if not write:
+            yield
+            return
+        with self._writers.turn(timeout_s=self.busy_timeout_ms / 1000) as got:
+            if not got:
+                raise ServiceBusy(
+                    f"the service is busy: other writers held the database for "
+                    f"{self.busy_timeout_ms} ms; retry later"
+                )
+            yield
 
     def ignoring_conflicts(self, table: Any) -> Insert:
         return sqlite_insert(table).on_conflict_do_nothing()
