@@ -11,15 +11,20 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import cache
 from secrets import token_hex
 from typing import Any, Final
 
 from sqlalchemy import (
+    BigInteger,
+    BindParameter,
     ColumnElement,
     Connection,
     Engine,
     Insert,
+    Integer,
     RowMapping,
+    String,
     and_,
     bindparam,
     case,
@@ -138,28 +143,45 @@ _LIVE_LOCATIONS: Final = select(locations.c.id).where(
 """Built once: every create reads these."""
 
 
-def _increment_statement(store_id: str, item_id: str, by: int, now_ms: int) -> Any:
-    return (
-        update(items)
-        .where(
-            items.c.store_id == store_id,
-            items.c.id == item_id,
-            items.c.quantity.is_not(None),
-            items.c.quantity + by <= QUANTITY_MAX,
-        )
-        .values(
-            quantity=items.c.quantity + by,
-            revision=items.c.revision + 1,
-            updated_ms=now_ms,
-        )
-        .returning(*_ITEM_COLUMNS)
+_STORE: Final[BindParameter[str]] = bindparam("store", type_=String)
+_ITEM: Final[BindParameter[str]] = bindparam("item", type_=String)
+_BY: Final[BindParameter[int]] = bindparam("by", type_=Integer)
+_NOW: Final[BindParameter[int]] = bindparam("now", type_=BigInteger)
+"""The parameters of the statements below, which are built once, at import: a request on
+the hot path only binds values to them (no statement construction, no cache-key work)."""
+
+_GET_ITEM: Final = select(*_ITEM_COLUMNS).where(items.c.store_id == _STORE, items.c.id == _ITEM)
+_GET_ITEM_LOCKED: Final = _GET_ITEM.with_for_update()
+_FIND_ITEM: Final = select(*_ITEM_COLUMNS).where(
+    items.c.store_id == _STORE,
+    items.c.variant_id == bindparam("variant"),
+    items.c.location_id == bindparam("location"),
+)
+_FIND_ITEM_LOCKED: Final = _FIND_ITEM.with_for_update()
+_LOCK_ITEMS: Final = (
+    select(*_ITEM_COLUMNS)
+    .where(items.c.store_id == _STORE, items.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(items.c.id)
+)
+_LOCK_ITEMS_LOCKED: Final = _LOCK_ITEMS.with_for_update()
+
+_INCREMENT: Final = (
+    update(items)
+    .where(
+        items.c.store_id == _STORE,
+        items.c.id == _ITEM,
+        items.c.quantity.is_not(None),
+        items.c.quantity + _BY <= QUANTITY_MAX,
     )
+    .values(quantity=items.c.quantity + _BY, revision=items.c.revision + 1, updated_ms=_NOW)
+    .returning(*_ITEM_COLUMNS)
+)
 
 
-def _decrement_statement(
-    store_id: str, item_id: str, by: int, *, preorder_request: bool, restrict: bool, now_ms: int
-) -> Any:
-    """``domain.stock.decrement`` as one conditional UPDATE.
+@cache
+def _decrement_statement(*, preorder_request: bool, restrict: bool) -> Any:
+    """``domain.stock.decrement`` as one conditional UPDATE (one per kind of request, built
+    on first use).
 
     In a preorder request on a preorder-enabled item short of stock, the stock on hand
     (if any) is taken and the rest is booked on the preorder counter, within capacity.
@@ -167,19 +189,19 @@ def _decrement_statement(
     """
     q = items.c.quantity
     floor = 0 if restrict else QUANTITY_MIN
-    plain = q - by >= floor
+    plain = q - _BY >= floor
     if not preorder_request:
-        new_quantity: Any = q - by
+        new_quantity: Any = q - _BY
         new_counter: Any = items.c.preorder_counter
         allowed: Any = plain
     else:
-        booking = and_(items.c.preorder_enabled == true(), q < by)
+        booking = and_(items.c.preorder_enabled == true(), q < _BY)
         from_stock = case((q > 0, q), else_=literal(0))
-        booked = by - from_stock
+        booked = _BY - from_stock
         capacity = func.coalesce(items.c.preorder_limit, PREORDER_LIMIT_DEFAULT) - (
             items.c.preorder_counter
         )
-        new_quantity = case((booking, q - from_stock), else_=q - by)
+        new_quantity = case((booking, q - from_stock), else_=q - _BY)
         new_counter = case(
             (booking, items.c.preorder_counter + booked), else_=items.c.preorder_counter
         )
@@ -193,17 +215,12 @@ def _decrement_statement(
         )
     return (
         update(items)
-        .where(
-            items.c.store_id == store_id,
-            items.c.id == item_id,
-            q.is_not(None),
-            allowed,
-        )
+        .where(items.c.store_id == _STORE, items.c.id == _ITEM, q.is_not(None), allowed)
         .values(
             quantity=new_quantity,
             preorder_counter=new_counter,
             revision=items.c.revision + 1,
-            updated_ms=now_ms,
+            updated_ms=_NOW,
         )
         .returning(*_ITEM_COLUMNS)
     )
@@ -255,26 +272,20 @@ class SqlTransaction:
         return {str(location_id) for (location_id,) in rows}
 
     def get_item(self, item_id: str, *, lock: bool = False) -> InventoryItem | None:
-        query = select(*_ITEM_COLUMNS).where(
-            items.c.store_id == self._store_id, items.c.id == item_id
-        )
-        if lock and self._locks_rows:
-            query = query.with_for_update()
-        row = self._conn.execute(query).mappings().first()
-        return None if row is None else self._seen(item_from_row(row), locked=lock)
+        query = _GET_ITEM_LOCKED if lock and self._locks_rows else _GET_ITEM
+        row = self._conn.execute(query, {"store": self._store_id, "item": item_id})
+        found = row.mappings().first()
+        return None if found is None else self._seen(item_from_row(found), locked=lock)
 
     def find_item(
         self, variant_id: str, location_id: str, *, lock: bool = False
     ) -> InventoryItem | None:
-        query = select(*_ITEM_COLUMNS).where(
-            items.c.store_id == self._store_id,
-            items.c.variant_id == variant_id,
-            items.c.location_id == location_id,
+        query = _FIND_ITEM_LOCKED if lock and self._locks_rows else _FIND_ITEM
+        row = self._conn.execute(
+            query, {"store": self._store_id, "variant": variant_id, "location": location_id}
         )
-        if lock and self._locks_rows:
-            query = query.with_for_update()
-        row = self._conn.execute(query).mappings().first()
-        return None if row is None else self._seen(item_from_row(row), locked=lock)
+        found = row.mappings().first()
+        return None if found is None else self._seen(item_from_row(found), locked=lock)
 
     def _seen(self, item: InventoryItem, *, locked: bool) -> InventoryItem:
         # What this transaction reads under its lock stays true until it writes the item
@@ -294,14 +305,9 @@ class SqlTransaction:
     def lock_items(self, item_ids: Sequence[str]) -> None:
         if not item_ids:
             return
-        query = (
-            select(*_ITEM_COLUMNS)
-            .where(items.c.store_id == self._store_id, items.c.id.in_(sorted(set(item_ids))))
-            .order_by(items.c.id)
-        )
-        if self._locks_rows:
-            query = query.with_for_update()
-        for row in self._conn.execute(query).mappings():
+        query = _LOCK_ITEMS_LOCKED if self._locks_rows else _LOCK_ITEMS
+        rows = self._conn.execute(query, {"store": self._store_id, "ids": sorted(set(item_ids))})
+        for row in rows.mappings():
             self._outbox.saw(item_from_row(row))  # what the stock changes' events start from
 
     def insert_item(self, item: InventoryItem) -> bool:
@@ -371,8 +377,7 @@ class SqlTransaction:
     def increment(
         self, item_id: str, by: int, *, now_ms: int, reason: Reason | None = None
     ) -> InventoryItem | None:
-        statement = _increment_statement(self._store_id, item_id, by, now_ms)
-        return self._change_stock(item_id, statement, reason)
+        return self._change_stock(item_id, _INCREMENT, by, now_ms, reason)
 
     def decrement(
         self,
@@ -384,23 +389,17 @@ class SqlTransaction:
         now_ms: int,
         reason: Reason | None = None,
     ) -> InventoryItem | None:
-        statement = _decrement_statement(
-            self._store_id,
-            item_id,
-            by,
-            preorder_request=preorder_request,
-            restrict=restrict,
-            now_ms=now_ms,
-        )
-        return self._change_stock(item_id, statement, reason)
+        statement = _decrement_statement(preorder_request=preorder_request, restrict=restrict)
+        return self._change_stock(item_id, statement, by, now_ms, reason)
 
     def _change_stock(
-        self, item_id: str, statement: Any, reason: Reason | None
+        self, item_id: str, statement: Any, by: int, now_ms: int, reason: Reason | None
     ) -> InventoryItem | None:
         before = self._before(item_id)
         if before is None:
             return None
-        row = self._conn.execute(statement).mappings().first()
+        values = {"store": self._store_id, "item": item_id, "by": by, "now": now_ms}
+        row = self._conn.execute(statement, values).mappings().first()
         if row is None:
             return None
         after = item_from_row(row)
