@@ -67,13 +67,19 @@ class Guard:
             if secret is None or not hmac.compare_digest(secret, self.admin_key):
                 raise Unauthenticated("an admin key is required")
             return named or self.default_store_id
-        if self.admin_key is None and not await anyio.to_thread.run_sync(
-            self.gatekeeper.keys_exist
-        ):
-            return named or self.default_store_id  # open: no key has been issued yet
+        # The database is asked (on a worker thread) only when the gatekeeper's cache
+        # cannot answer: most requests go through without leaving the event loop.
+        if self.admin_key is None:
+            keys_exist = self.gatekeeper.known_keys_exist()
+            if keys_exist is None:
+                keys_exist = await anyio.to_thread.run_sync(self.gatekeeper.keys_exist)
+            if not keys_exist:
+                return named or self.default_store_id  # open: no key has been issued yet
         if secret is None:
             raise Unauthenticated("an API key is required: send it in the Authorization header")
-        key = await anyio.to_thread.run_sync(self.gatekeeper.key_for, secret)
+        known, key = self.gatekeeper.known_key(secret)
+        if not known:
+            key = await anyio.to_thread.run_sync(self.gatekeeper.key_for, secret)
         if key is None:
             raise Unauthenticated("the API key is not valid or has been revoked")
         if named is not None and named != key.store_id:
@@ -82,7 +88,11 @@ class Guard:
             raise PermissionDenied(
                 f"this key's scopes do not allow {required.value}", required=required.value
             )
-        retry_after = await anyio.to_thread.run_sync(self.gatekeeper.admit, key)
+        retry_after = (
+            None
+            if key.rate_per_second is None
+            else await anyio.to_thread.run_sync(self.gatekeeper.admit, key)
+        )
         if retry_after is not None:
             raise RateLimited(retry_after)
         return key.store_id

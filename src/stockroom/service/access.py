@@ -90,14 +90,30 @@ class Gatekeeper:
     _any_key: tuple[float, bool] = (0.0, False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def key_for(self, secret: str) -> ApiKey | None:
-        """The active key with this secret, if any."""
+    def known_key(self, secret: str) -> tuple[bool, ApiKey | None]:
+        """(whether the answer is known without the database, the active key with this
+        secret if so): what ``key_for`` would answer from its cache alone."""
         digest = hash_key(secret)
-        now = time.monotonic()
         with self._lock:
             cached = self._keys.get(digest)
-        if cached is not None and now - cached[0] < self.cache_seconds:
-            return cached[1]
+        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+            return True, cached[1]
+        return False, None
+
+    def known_keys_exist(self) -> bool | None:
+        """What ``keys_exist`` would answer without the database, or ``None``."""
+        checked_at, exists = self._any_key
+        if exists or time.monotonic() - checked_at < self.cache_seconds:
+            return exists
+        return None
+
+    def key_for(self, secret: str) -> ApiKey | None:
+        """The active key with this secret, if any."""
+        known, key = self.known_key(secret)
+        if known:
+            return key
+        digest = hash_key(secret)
+        now = time.monotonic()
         with self.storage.access() as access:
             key = access.key_by_hash(digest)
         found = key if key is not None and key.active else None
@@ -109,10 +125,10 @@ class Gatekeeper:
 
     def keys_exist(self) -> bool:
         """Whether any store has an active key (then every request must bring one)."""
+        known = self.known_keys_exist()
+        if known is not None:
+            return known
         now = time.monotonic()
-        checked_at, exists = self._any_key
-        if exists or now - checked_at < self.cache_seconds:
-            return exists
         with self.storage.access() as access:
             exists = access.any_active_key()
         self._any_key = (now, exists)
