@@ -221,4 +221,19 @@ def write_report(run: Run, path: Path, charts_dir: Path) -> None:
                 *_table(name, [c for c in rows if c.backend == backend]),
                 "",
             ]
-    path.write_text("\n".join(lines))
+    path.write_text("\n".join(lines) + _kept_sections(path))
+
+
+_KEPT = ("<!-- events:start -->", "<!-- events:end -->")
+"""Sections other commands write into the report (``bench.scenarios.events``): kept as
+they are when the report is written again."""
+
+
+def _kept_sections(path: Path) -> str:
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    start, end = text.find(_KEPT[0]), text.find(_KEPT[1])
+    if start < 0 or end < start:
+        return ""
+    return "\n" + text[start : end + len(_KEPT[1])] + "\n"
