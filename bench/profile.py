@@ -112,7 +112,7 @@ def main() -> None:
             record = subprocess.Popen(
                 [spy, "record", "--pid", str(server.pid), "--rate", str(_SAMPLE_RATE),
                  "--duration", str(int(args.seconds)), "--format", "raw",
-                 "--output", str(stacks), "--nonblocking"],
+                 "--output", str(stacks), "--nonblocking", "--gil"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             time.sleep(0.5)

@@ -7,6 +7,8 @@ last statement, inside it, and appends them to the ``outbox`` table. So an event
 and only if its change committed, and a rolled-back savepoint takes its events with it.
 The sequencer (``storage.sequencer``) numbers them into the store's stream and makes
 their deliveries afterwards, so writers of one store never wait for each other's commits.
+On SQLite, whose writers hold the whole database one at a time anyway, a transaction takes
+that step itself and the outbox table stays empty.
 
 To say what a change changed, the outbox also remembers the items this transaction has
 read under its lock or written (``known``); ``SqlTransaction`` reads an item first only
@@ -27,6 +29,7 @@ from stockroom.domain.events import WIX_STORES_APP_ID, Event, events_for
 from stockroom.domain.item import InventoryItem, Reason
 
 from .schema import outbox
+from .sequencer import Waiting, number
 
 __all__ = ["Outbox", "new_stream"]
 
@@ -51,8 +54,10 @@ class Outbox:
         store_id: str,
         *,
         now_ms: Callable[[], int],
+        numbers_events: bool = False,
     ) -> None:
         self._conn = conn
+        self._numbers_events = numbers_events
         self._store_id = store_id
         self._now_ms = now_ms
         self._pending: list[Event] = []
@@ -101,24 +106,24 @@ class Outbox:
             raise
 
     def flush(self) -> int:
-        """Append the pending events to the outbox; return how many. One statement, and no
-        row any other writer waits for: the sequencer numbers them after the commit."""
+        """Write the pending events; return how many. By default they go into the outbox,
+        one statement taking no row any other writer waits for, and the sequencer numbers
+        them after the commit. A transaction that holds the whole database (SQLite's)
+        numbers them itself: nobody could commit beside it anyway, and the events are
+        written once instead of twice."""
         if not self._pending:
             return 0
         count, now = len(self._pending), self._now_ms()
-        self._conn.execute(
-            insert(outbox),
-            [
-                {
-                    "store_id": self._store_id,
-                    "event_id": event.id,
-                    "entity_id": event.entity_id,
-                    "event_type": event.type.value,
-                    "body": _ENCODE(event.body).decode(),
-                    "created_ms": now,
-                }
-                for event in self._pending
-            ],
-        )
+        waiting = [
+            Waiting(event.id, event.entity_id, event.type.value, _ENCODE(event.body).decode(), now)
+            for event in self._pending
+        ]
+        if self._numbers_events:
+            number(self._conn, self._store_id, waiting)
+        else:
+            self._conn.execute(
+                insert(outbox),
+                [{"store_id": self._store_id, **row._asdict()} for row in waiting],
+            )
         self._pending.clear()
         return count

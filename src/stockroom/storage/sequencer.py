@@ -17,7 +17,8 @@ are simply numbered in the order they become visible.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Final
+from collections.abc import Sequence
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
 
@@ -25,12 +26,22 @@ from stockroom.domain.webhooks import DeliveryState
 
 from .schema import deliveries, event_streams, events, outbox
 
-__all__ = ["BATCH", "any_waiting", "sequence", "sequence_all"]
+__all__ = ["BATCH", "Waiting", "any_waiting", "number", "sequence", "sequence_all"]
 
 BATCH: Final = 2_000
 """At most this many events per sequencing transaction."""
 
 _LOCK_KEY: Final = 0x5345_5155_454E  # "SEQUEN": any constant shared by every process
+
+
+class Waiting(NamedTuple):
+    """An event to be numbered: an outbox row's fields."""
+
+    event_id: str
+    entity_id: str
+    event_type: str
+    body: str
+    created_ms: int
 
 
 def any_waiting(conn: Connection) -> bool:
@@ -51,7 +62,7 @@ def sequence(conn: Connection, *, limit: int = BATCH, wait: bool = True) -> int:
     for row in waiting:
         by_store[row.store_id].append(row)
     for store_id, rows in by_store.items():
-        _append(conn, store_id, rows)
+        number(conn, store_id, rows)
     conn.execute(_DELETE, [{"id": row.id} for row in waiting])
     return len(waiting)
 
@@ -76,9 +87,10 @@ def _lock(conn: Connection, *, wait: bool) -> bool:
     )
 
 
-def _append(conn: Connection, store_id: str, rows: list[Any]) -> None:
-    """Give a store's events their numbers, in order, and their deliveries (due from the
-    moment their events were written)."""
+def number(conn: Connection, store_id: str, rows: Sequence[Waiting]) -> None:
+    """Give a store's events the next numbers of its stream, in order, and their deliveries
+    (due from the moment their events were written): the sequencer's step, which SQLite's
+    writers take themselves (``storage.outbox``)."""
     stream = conn.execute(_ADVANCE, {"store": store_id, "count": len(rows)}).first()
     if stream is None:  # a store whose stream row predates nothing: make it
         conn.execute(

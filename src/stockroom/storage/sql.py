@@ -248,7 +248,8 @@ class SqlTransaction:
         self._insert_ignoring = insert_ignoring
         self._insert_items = insert_items
         self._locks_rows = locks_rows
-        self._outbox = Outbox(conn, store_id, now_ms=now_ms)
+        # One writer at a time (SQLite): number the events here rather than in the outbox.
+        self._outbox = Outbox(conn, store_id, now_ms=now_ms, numbers_events=not locks_rows)
 
     @property
     def store_id(self) -> str:
