@@ -14,6 +14,7 @@ from typing import Any
 from stockroom.domain.changes import ItemDraft
 from stockroom.domain.item import Reason
 from stockroom.service import items, stock, webhooks
+from stockroom.storage.schema import outbox
 from tests.factories import guid
 
 STORE = "sequencer-store"
@@ -88,3 +89,22 @@ def test_a_reader_polling_during_concurrent_writes_sees_every_event_once_in_item
         delivered += [delivery.sequence for delivery in page]
         before = page[-1].sequence
     assert sorted(delivered) == list(range(1, expected + 1))
+
+
+def test_events_waiting_in_the_outbox_are_numbered_after_the_stream_and_removed(inventory):
+    items.create_item(inventory, store_id=STORE, draft=ItemDraft("p", guid(), quantity=1))
+    before = webhooks.read_feed(inventory, store_id=STORE).latest
+    rows = [
+        {"store_id": STORE, "event_id": guid(), "entity_id": guid(), "event_type": "t",
+         "body": json.dumps({"n": n}), "created_ms": 1}
+        for n in range(1_000)
+    ]  # fmt: skip
+    with inventory.storage.engine.begin() as conn:
+        conn.execute(outbox.insert(), rows)
+
+    page = webhooks.read_feed(inventory, store_id=STORE, since=before, limit=1000)
+
+    assert [json.loads(entry.body)["n"] for entry in page.entries] == list(range(1_000))
+    assert [entry.sequence for entry in page.entries] == list(range(before + 1, before + 1_001))
+    with inventory.storage.relaying() as queue:
+        assert not queue.events_waiting()

@@ -20,7 +20,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
+from sqlalchemy import BigInteger, Connection, bindparam, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from stockroom.domain.webhooks import DeliveryState
 
@@ -63,7 +64,7 @@ def sequence(conn: Connection, *, limit: int = BATCH, wait: bool = True) -> int:
         by_store[row.store_id].append(row)
     for store_id, rows in by_store.items():
         number(conn, store_id, rows)
-    conn.execute(_DELETE, [{"id": row.id} for row in waiting])
+    _forget(conn, [row.id for row in waiting])
     return len(waiting)
 
 
@@ -74,6 +75,16 @@ def sequence_all(conn: Connection) -> int:
         done = sequence(conn)
         total += done
     return total
+
+
+def _forget(conn: Connection, ids: list[int]) -> None:
+    """Delete the numbered events from the outbox: exactly these (rows below the highest
+    of them may still belong to transactions in flight), in one statement on PostgreSQL."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_DELETE_ANY, {"ids": ids})
+    else:  # in pieces within SQLite's oldest limit on bound values
+        for start in range(0, len(ids), 900):
+            conn.execute(_DELETE_IN, {"ids": ids[start : start + 900]})
 
 
 def _lock(conn: Connection, *, wait: bool) -> bool:
@@ -138,7 +149,10 @@ def number(conn: Connection, store_id: str, rows: Sequence[Waiting]) -> None:
 
 _ANY_WAITING: Final = select(outbox.c.id).limit(1)
 _OLDEST: Final = select(outbox).order_by(outbox.c.id).limit(bindparam("limit"))
-_DELETE: Final = delete(outbox).where(outbox.c.id == bindparam("id"))
+_DELETE_ANY: Final = delete(outbox).where(
+    outbox.c.id == func.any(bindparam("ids", type_=ARRAY(BigInteger)))
+)
+_DELETE_IN: Final = delete(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True)))
 _ADVANCE: Final = (
     update(event_streams)
     .where(event_streams.c.store_id == bindparam("store"))
