@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, storage: SqlStorage | None = None) -> Star
         inventory,
         guard,
         CapacityLimiter(settings.worker_threads),
+        large_requests=asyncio.Semaphore(settings.large_requests),
         wake_jobs=runner.wake if runner else lambda: None,
         idempotency_ttl_ms=settings.idempotency_ttl_ms,
     )

@@ -9,14 +9,15 @@ and answered 500 with an empty body, as the contract specifies for system errors
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
 
 import anyio.to_thread
 import msgspec
@@ -86,6 +87,10 @@ class Served:
     limiter: CapacityLimiter
     idempotency_ttl_ms: int = 24 * 3_600_000
     wake_jobs: Callable[[], None] = lambda: None
+    large_requests: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
+    """Admits requests with large bodies a few at a time: a thousand-item bulk request costs
+    megabytes from decoding to answering, and sixty-four of them waiting on the database
+    at once would cost the process hundreds."""
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -120,6 +125,12 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
     path_checks = _path_checks(op.path)
 
     async def endpoint(request: Request) -> Response:
+        if request.method != "GET" and _large(request):
+            async with served.large_requests:
+                return await serve(request)
+        return await serve(request)
+
+    async def serve(request: Request) -> Response:
         try:
             store_id = await served.guard.store_for(request, op.access)
             path = {name: str(value) for name, value in request.path_params.items()}
@@ -239,6 +250,15 @@ _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 def _nul_refused() -> ValidationFailed:
     # PostgreSQL cannot store U+0000 in text, so no backend accepts it: the same on both.
     return ValidationFailed.of("", "text may not contain the character U+0000", "FORMAT")
+
+
+_LARGE_BODY_BYTES: Final = 64 * 1024
+
+
+def _large(request: Request) -> bool:
+    """Whether the body is large, or of a size not declared (sent in chunks)."""
+    declared = request.headers.get("content-length")
+    return declared is None or not declared.isdigit() or int(declared) > _LARGE_BODY_BYTES
 
 
 async def _read_body(request: Request) -> bytes:

@@ -1,0 +1,21 @@
+"""Requests with large or undeclared bodies are admitted a few at a time (memory)."""
+
+from starlette.requests import Request
+
+from stockroom.api.routing import _large
+
+
+def request(headers: dict[str, str]) -> Request:
+    raw = [(name.encode(), value.encode()) for name, value in headers.items()]
+    return Request({"type": "http", "method": "POST", "headers": raw})
+
+
+def test_a_body_over_64_kib_or_of_undeclared_size_is_large():
+    assert _large(request({"content-length": str(64 * 1024 + 1)}))
+    assert _large(request({"transfer-encoding": "chunked"}))
+    assert _large(request({"content-length": "many"}))
+
+
+def test_a_small_declared_body_is_not():
+    assert not _large(request({"content-length": "2"}))
+    assert not _large(request({"content-length": str(64 * 1024)}))
