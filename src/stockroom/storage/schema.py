@@ -139,7 +139,8 @@ inventory_items = Table(
     CheckConstraint("(quantity IS NULL) <> (in_stock IS NULL)", name="one_tracking_method"),
     CheckConstraint("quantity BETWEEN -99999 AND 99999", name="quantity_range"),
     CheckConstraint("preorder_counter BETWEEN 0 AND 99999", name="preorder_counter_range"),
-    Index(None, "store_id", "product_id"),
+    Index(None, "store_id", "variant_id", "created_ms", "id"),  # a filter and the default order
+    Index(None, "store_id", "product_id", "created_ms", "id"),
     Index(None, "store_id", "location_id"),
     Index(None, "store_id", "created_ms", "id"),
     Index(None, "store_id", "updated_ms", "id"),
