@@ -24,8 +24,9 @@ def refresh_statistics(conn: Connection) -> None:
 
 
 class SqlRetention:
-    """Pruning, one short transaction per call: a store's stream row, which writers lock to
-    commit, is held by a prune only for that store's own deletions."""
+    """Pruning, one short transaction per call: a store's stream row, which the sequencer
+    (and, on SQLite, every writer) updates, is held by a prune only for that store's own
+    deletions."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn

@@ -277,10 +277,10 @@ event_streams = Table(
     Column("subscribers", _Json, nullable=False),
     PrimaryKeyConstraint("store_id"),
 )
-"""Each store's event stream: the last sequence number given out (by the sequencer, which
-alone updates it), how far the stream has been pruned, and the store's active webhooks as
-``[[id, [event type, ...]], ...]`` (kept here by every change to a webhook, so the
-sequencer learns them from the same update that numbers the events)."""
+"""Each store's event stream: the last sequence number given out (by the sequencer; on
+SQLite by each writer, the one writer there is), how far the stream has been pruned, and
+the store's active webhooks as ``[[id, [event type, ...]], ...]`` (kept here by every
+change to a webhook, so whoever numbers events learns them from the same update)."""
 
 outbox = Table(
     "outbox",
