@@ -255,15 +255,21 @@ def _nul_refused() -> ValidationFailed:
 _LARGE_BODY_BYTES: Final = 64 * 1024
 
 
+def _declared_size(request: Request) -> int | None:
+    """The body's size as its ``Content-Length`` says, if it says one."""
+    declared = request.headers.get("content-length")
+    return int(declared) if declared and declared.isdigit() else None
+
+
 def _large(request: Request) -> bool:
     """Whether the body is large, or of a size not declared (sent in chunks)."""
-    declared = request.headers.get("content-length")
-    return declared is None or not declared.isdigit() or int(declared) > _LARGE_BODY_BYTES
+    declared = _declared_size(request)
+    return declared is None or declared > _LARGE_BODY_BYTES
 
 
 async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    declared = _declared_size(request)
+    if declared is not None and declared > MAX_BODY_BYTES:
         raise _too_large()
     chunks = []
     size = 0

@@ -93,7 +93,9 @@ class Gatekeeper:
     def known_key(self, secret: str) -> tuple[bool, ApiKey | None]:
         """(whether the answer is known without the database, the active key with this
         secret if so): what ``key_for`` would answer from its cache alone."""
-        digest = hash_key(secret)
+        return self._cached(hash_key(secret))
+
+    def _cached(self, digest: str) -> tuple[bool, ApiKey | None]:
         with self._lock:
             cached = self._keys.get(digest)
         if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
@@ -109,10 +111,10 @@ class Gatekeeper:
 
     def key_for(self, secret: str) -> ApiKey | None:
         """The active key with this secret, if any."""
-        known, key = self.known_key(secret)
+        digest = hash_key(secret)
+        known, key = self._cached(digest)
         if known:
             return key
-        digest = hash_key(secret)
         now = time.monotonic()
         with self.storage.access() as access:
             key = access.key_by_hash(digest)

@@ -11,9 +11,8 @@ from sqlalchemy import Connection, Insert, RowMapping, and_, delete, insert, sel
 from stockroom.domain.events import EventType
 from stockroom.domain.webhooks import Delivery, DeliveryState, Webhook
 
-from .outbox import new_stream
 from .schema import deliveries, event_streams, events, webhooks
-from .sequencer import sequence_all
+from .sequencer import new_stream, sequence_all
 
 __all__ = ["FeedEvent", "SqlEvents"]
 

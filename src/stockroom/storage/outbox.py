@@ -20,7 +20,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import msgspec
 from sqlalchemy import Connection, insert
@@ -31,14 +30,9 @@ from stockroom.domain.item import InventoryItem, Reason
 from .schema import outbox
 from .sequencer import Waiting, number
 
-__all__ = ["Outbox", "new_stream"]
+__all__ = ["Outbox"]
 
 _ENCODE = msgspec.json.Encoder().encode
-
-
-def new_stream(store_id: str) -> dict[str, Any]:
-    """The row of a store's event stream before its first event."""
-    return {"store_id": store_id, "last_seq": 0, "pruned_through": 0, "subscribers": []}
 
 
 def _new_id() -> str:

@@ -27,12 +27,17 @@ from stockroom.domain.webhooks import DeliveryState
 
 from .schema import deliveries, event_streams, events, outbox
 
-__all__ = ["BATCH", "Waiting", "any_waiting", "number", "sequence", "sequence_all"]
+__all__ = ["BATCH", "Waiting", "any_waiting", "new_stream", "number", "sequence", "sequence_all"]
 
 BATCH: Final = 2_000
 """At most this many events per sequencing transaction."""
 
 _LOCK_KEY: Final = 0x5345_5155_454E  # "SEQUEN": any constant shared by every process
+
+
+def new_stream(store_id: str) -> dict[str, Any]:
+    """The row of a store's event stream before its first event."""
+    return {"store_id": store_id, "last_seq": 0, "pruned_through": 0, "subscribers": []}
 
 
 class Waiting(NamedTuple):
@@ -104,11 +109,7 @@ def number(conn: Connection, store_id: str, rows: Sequence[Waiting]) -> None:
     writers take themselves (``storage.outbox``)."""
     stream = conn.execute(_ADVANCE, {"store": store_id, "count": len(rows)}).first()
     if stream is None:  # a store whose stream row predates nothing: make it
-        conn.execute(
-            insert(event_streams).values(
-                store_id=store_id, last_seq=len(rows), pruned_through=0, subscribers=[]
-            )
-        )
+        conn.execute(insert(event_streams).values(new_stream(store_id) | {"last_seq": len(rows)}))
         last, subscribers = len(rows), []
     else:
         last, subscribers = int(stream.last_seq), list(stream.subscribers or ())

@@ -57,10 +57,11 @@ from .access import SqlAccess
 from .catalog import SqlCatalog, summary_values
 from .events import SqlEvents
 from .jobs import SqlJobs, claim_job
-from .outbox import Outbox, new_stream
+from .outbox import Outbox
 from .relay import SqlRelayQueue
 from .schema import event_streams, locations, secrets, stores
 from .schema import inventory_items as items
+from .sequencer import new_stream
 
 __all__ = ["InsertIgnoring", "SqlStorage", "SqlTransaction", "item_from_row", "item_values"]
 
@@ -224,6 +225,11 @@ def _decrement_statement(*, preorder_request: bool, restrict: bool) -> Any:
         )
         .returning(*_ITEM_COLUMNS)
     )
+
+
+def service_busy(reason: str) -> ServiceBusy:
+    """The answer to a request that waited too long for the database, saying why."""
+    return ServiceBusy(f"the service is busy: {reason}; retry later")
 
 
 class SqlTransaction:
@@ -561,7 +567,7 @@ class SqlStorage:
             reason = self._busy_reason(error)
             if reason is None:
                 raise
-            raise ServiceBusy(f"the service is busy: {reason}; retry later") from error
+            raise service_busy(reason) from error
 
     @contextmanager
     def reading(self, store_id: str) -> Iterator[SqlTransaction]:

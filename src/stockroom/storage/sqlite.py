@@ -25,10 +25,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from stockroom.domain.errors import ServiceBusy
-
 from .migrate import WRITE_OPTION
-from .sql import SqlStorage
+from .sql import SqlStorage, service_busy
 from .turns import Turns
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT_MS", "SqliteStorage"]
@@ -77,10 +75,7 @@ class SqliteStorage(SqlStorage):
             return
         with self._writers.turn(timeout_s=self.busy_timeout_ms / 1000) as got:
             if not got:
-                raise ServiceBusy(
-                    f"the service is busy: other writers held the database for "
-                    f"{self.busy_timeout_ms} ms; retry later"
-                )
+                raise service_busy(self._locked_too_long())
             yield
 
     def ignoring_conflicts(self, table: Any) -> Insert:
@@ -91,8 +86,11 @@ class SqliteStorage(SqlStorage):
 
     def _busy_reason(self, error: Exception) -> str | None:
         if isinstance(error, DBAPIError) and _is_busy(error.orig):
-            return f"the database stayed locked by other writers for {self.busy_timeout_ms} ms"
+            return self._locked_too_long()
         return super()._busy_reason(error)
+
+    def _locked_too_long(self) -> str:
+        return f"the database stayed locked by other writers for {self.busy_timeout_ms} ms"
 
 
 def _is_busy(error: BaseException | None) -> bool:
