@@ -224,16 +224,16 @@ def write_report(run: Run, path: Path, charts_dir: Path) -> None:
     path.write_text("\n".join(lines) + _kept_sections(path))
 
 
-_KEPT = ("<!-- events:start -->", "<!-- events:end -->")
-"""Sections other commands write into the report (``bench.scenarios.events``): kept as
-they are when the report is written again."""
+EVENTS_START, EVENTS_END = "<!-- events:start -->", "<!-- events:end -->"
+"""The markers of the section ``bench.scenarios.events`` writes into the report, which is
+kept as it is when the report is written again."""
 
 
 def _kept_sections(path: Path) -> str:
     if not path.exists():
         return ""
     text = path.read_text()
-    start, end = text.find(_KEPT[0]), text.find(_KEPT[1])
+    start, end = text.find(EVENTS_START), text.find(EVENTS_END)
     if start < 0 or end < start:
         return ""
-    return "\n" + text[start : end + len(_KEPT[1])] + "\n"
+    return "\n" + text[start : end + len(EVENTS_END)] + "\n"

@@ -49,13 +49,13 @@ from stockroom.storage import SqlStorage, open_storage
 from stockroom.storage.outbox import Outbox
 
 from ..machine import describe
+from ..report import EVENTS_END, EVENTS_START
 from ..results import percentile
 from ..targets import PostgresTarget, SqliteTarget, Target
 
 __all__ = ["main"]
 
 RESULTS = Path(__file__).parents[1] / "results.md"
-START, END = "<!-- events:start -->", "<!-- events:end -->"
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,7 +328,7 @@ def _section(
 ) -> str:
     machine = describe()
     lines = [
-        START,
+        EVENTS_START,
         "## Events",
         "",
         f"`{command}`: {machine['CPU']}, {machine['Memory']}, Python {machine['Python']}, "
@@ -375,16 +375,16 @@ def _section(
             f"| {backend} | {r.relays} | {r.events:,} | {r.seconds:.1f} | {r.per_second:,.0f} |"
             for r in rates
         ]
-    lines += ["", END]
+    lines += ["", EVENTS_END]
     return "\n".join(lines)
 
 
 def write_section(section: str, path: Path = RESULTS) -> None:
     """Put the section in the report, replacing an earlier one and keeping everything else."""
     text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
+    if EVENTS_START in text and EVENTS_END in text:
+        before, rest = text.split(EVENTS_START, 1)
+        text = before + section + rest.split(EVENTS_END, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text)
