@@ -149,27 +149,59 @@ def bulk_upsert_items(call: Call) -> wire.BulkItemsResponse:
 
 def bulk_increment_items(call: Call) -> wire.BulkItemsResponse:
     body: wire.BulkIncrementRequest = call.body
-    lines = [stock.StockLine(d.inventoryItemId, d.incrementBy) for d in body.incrementData]
     results = stock.increment_items(
-        call.inventory, store_id=call.store_id, lines=lines, reason=reason_from_wire(body.reason)
+        call.inventory,
+        store_id=call.store_id,
+        lines=_increment_lines(body),
+        reason=reason_from_wire(body.reason),
     )
     return bulk_response(results, return_entity=body.returnEntity)
+
+
+async def bulk_increment_items_coalesced(call: Call) -> wire.BulkItemsResponse | None:
+    body: wire.BulkIncrementRequest = call.body
+    results = await stock.increment_items_coalesced(
+        call.inventory,
+        store_id=call.store_id,
+        lines=_increment_lines(body),
+        reason=reason_from_wire(body.reason),
+    )
+    return None if results is None else bulk_response(results, return_entity=body.returnEntity)
 
 
 def bulk_decrement_items(call: Call) -> wire.BulkItemsResponse:
     body: wire.BulkDecrementRequest = call.body
-    lines = [
-        stock.StockLine(d.inventoryItemId, d.decrementBy, bool(d.preorderRequest))
-        for d in body.decrementData
-    ]
     results = stock.decrement_items(
         call.inventory,
         store_id=call.store_id,
-        lines=lines,
+        lines=_decrement_lines(body),
         restrict=body.restrictInventory is not False,
         reason=reason_from_wire(body.reason),
     )
     return bulk_response(results, return_entity=body.returnEntity)
+
+
+async def bulk_decrement_items_coalesced(call: Call) -> wire.BulkItemsResponse | None:
+    body: wire.BulkDecrementRequest = call.body
+    results = await stock.decrement_items_coalesced(
+        call.inventory,
+        store_id=call.store_id,
+        lines=_decrement_lines(body),
+        restrict=body.restrictInventory is not False,
+        reason=reason_from_wire(body.reason),
+    )
+    return None if results is None else bulk_response(results, return_entity=body.returnEntity)
+
+
+def _increment_lines(body: wire.BulkIncrementRequest) -> list[stock.StockLine]:
+    return [stock.StockLine(d.inventoryItemId, d.incrementBy) for d in body.incrementData]
+
+
+def _decrement_lines(body: wire.BulkDecrementRequest) -> list[stock.StockLine]:
+    return [
+        stock.StockLine(d.inventoryItemId, d.decrementBy, bool(d.preorderRequest))
+        for d in body.decrementData
+    ]
 
 
 def bulk_increment_by_variant(call: Call) -> wire.BulkItemsResponse:
@@ -220,9 +252,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("BulkUpsertInventoryItems", "POST", f"{_BULK}/upsert", bulk_upsert_items,
               wire.BulkUpsertRequest, wire.BulkItemsResponse, Access.INVENTORY_WRITE),
     Operation("BulkIncrementInventoryItems", "POST", f"{_BULK}/increment", bulk_increment_items,
-              wire.BulkIncrementRequest, wire.BulkItemsResponse, Access.INVENTORY_WRITE),
+              wire.BulkIncrementRequest, wire.BulkItemsResponse, Access.INVENTORY_WRITE,
+              on_loop=bulk_increment_items_coalesced),
     Operation("BulkDecrementInventoryItems", "POST", f"{_BULK}/decrement", bulk_decrement_items,
-              wire.BulkDecrementRequest, wire.BulkItemsResponse, Access.INVENTORY_WRITE),
+              wire.BulkDecrementRequest, wire.BulkItemsResponse, Access.INVENTORY_WRITE,
+              on_loop=bulk_decrement_items_coalesced),
     Operation("BulkIncrementInventoryItemsByVariantAndLocation", "POST",
               f"{_BULK}/increment-by-variant-and-location", bulk_increment_by_variant,
               wire.BulkIncrementByVariantRequest, wire.BulkItemsResponse, Access.INVENTORY_WRITE),

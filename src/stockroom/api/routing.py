@@ -2,9 +2,10 @@
 
 Every operation is declared once (``Operation``) and served under each service prefix.
 The endpoint reads the store from ``wix-site-id``, decodes the body (or, for GET, the
-``.r`` parameter the SDK sends), runs the operation in a worker thread, and encodes the
-answer. Anticipated errors become the contract's error bodies; anything else is logged
-and answered 500 with an empty body, as the contract specifies for system errors.
+``.r`` parameter the SDK sends), runs the operation in a worker thread (or, for the few that
+can answer without one, on the event loop), and encodes the answer. Anticipated errors
+become the contract's error bodies; anything else is logged and answered 500 with an empty
+body, as the contract specifies for system errors.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import binascii
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -76,6 +77,10 @@ class Operation:
     request: type[msgspec.Struct] | None
     response: type[msgspec.Struct] | None
     access: Required
+    on_loop: Callable[[Call], Awaitable[Any]] | None = None
+    """Tried first, on the event loop, for a request without an idempotency key: answers
+    without taking a worker thread (the coalesced stock changes), or returns ``None`` to
+    send the request to ``handle``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +152,9 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
                     limiter=served.limiter,
                 )  # fmt: skip
                 return _raw_response(answer, status, replayed=replayed)
-            result = await anyio.to_thread.run_sync(op.handle, call, limiter=served.limiter)
+            result = None if op.on_loop is None else await op.on_loop(call)
+            if result is None:
+                result = await anyio.to_thread.run_sync(op.handle, call, limiter=served.limiter)
         except Unavailable as error:
             log.warning("%s answered %s: %s", op.name, status_of(error), error.description)
             return error_response(error)

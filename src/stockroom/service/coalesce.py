@@ -1,12 +1,16 @@
 """Coalescing of concurrent single-line stock changes to one item (the flash-sale path).
 
-A change that finds its item idle runs at once, alone, exactly as it would without
-coalescing, so a quiet store pays nothing. Changes that arrive while the item is being
-written wait in arrival order; when the write ends, all of them are applied together: the
-item is read under its lock, the domain rules walk the waiting lines one by one in arrival
-order (each succeeds or is refused exactly as it would have been alone), and the outcome is
-written in one statement and one commit, with every change's events. Each caller gets its
-own answer: its own resulting quantity and revision, or its own refusal.
+Requests wait on the event loop, not in worker threads. A change that finds its item idle
+starts a batch at once, alone, exactly as it would run without coalescing, so a quiet
+store pays nothing. Changes that arrive while the item is being written queue in arrival
+order; when the write ends, all of them are applied together in one worker thread: the
+item is read under its lock, the domain rules walk the queued lines one by one in arrival
+order (each succeeds or is refused exactly as it would have been alone), and the outcome
+is written in one statement and one commit, with every change's events. Each caller gets
+its own answer: its own resulting quantity and revision, or its own refusal.
+
+A hot item therefore costs one worker thread and one transaction per batch, however many
+buyers wait on it, where it used to cost a thread per buyer.
 
 The database still decides: the batch is computed under the item's lock (SQLite's write
 lock, PostgreSQL's row lock) and written with a compare-and-set on the revision, so batches
@@ -16,10 +20,13 @@ request transaction and are never coalesced.
 
 from __future__ import annotations
 
-import threading
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
+
+import anyio.to_thread
+from anyio import CapacityLimiter
 
 from stockroom.domain import stock
 from stockroom.domain.errors import NotFound, StockroomError
@@ -30,9 +37,12 @@ from .context import ItemResult
 if TYPE_CHECKING:
     from .context import Inventory
 
-__all__ = ["Change", "Coalescer"]
+__all__ = ["MAX_BATCH", "Change", "Coalescer"]
 
 Kind = Literal["increment", "decrement"]
+
+MAX_BATCH: Final = 500
+"""The most changes one transaction takes; later arrivals wait for the next batch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,74 +59,82 @@ class Change:
 @dataclass(slots=True)
 class _Waiting:
     change: Change
-    done: threading.Event = field(default_factory=threading.Event)
-    result: ItemResult | None = None
-    error: StockroomError | None = None
-    crashed: BaseException | None = None
-    leads: list[_Waiting] | None = None  # set when this caller must run the next batch
+    answer: asyncio.Future[ItemResult] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 class Coalescer:
-    """Per-process queues of changes, one per item being written."""
+    """Per-process queues of changes, one per item being written, kept by the event loop.
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    ``limiter`` bounds the worker threads batches run in (share the server's, so that the
+    database pool is never asked for more connections than it has).
+    """
+
+    def __init__(self, limiter: CapacityLimiter | None = None) -> None:
+        self._limiter = limiter
         self._queues: dict[tuple[str, str], list[_Waiting]] = {}
+        self._writers: set[asyncio.Task[None]] = set()
         self.batches = 0
         """Batches written so far; with ``changes``, how much coalescing saves."""
         self.changes = 0
 
-    def apply(self, inventory: Inventory, store_id: str, change: Change) -> ItemResult:
+    async def apply(self, inventory: Inventory, store_id: str, change: Change) -> ItemResult:
         """Apply one change, together with any that wait for the same item.
 
-        Raises the change's own ``StockroomError`` (a 428 refusal).
+        Raises the change's own ``StockroomError`` (a 428 refusal). Cancelling the caller
+        before its batch starts withdraws the change; once started, it is applied.
         """
         key = (store_id, change.item_id)
         me = _Waiting(change)
-        with self._lock:
-            queue = self._queues.get(key)
-            if queue is None:
-                self._queues[key] = []
-                batch: list[_Waiting] | None = [me]
-            else:
-                queue.append(me)
-                batch = None
-        if batch is None:
-            me.done.wait()
-            if me.leads is None:
-                return _answer(me)
-            batch = me.leads
-        self._run(inventory, store_id, batch)
-        self._hand_over(key)
-        return _answer(me)
+        queue = self._queues.get(key)
+        if queue is not None:
+            queue.append(me)
+        else:
+            self._queues[key] = [me]
+            writer = asyncio.get_running_loop().create_task(self._write(inventory, key))
+            self._writers.add(writer)  # the loop keeps only a weak reference to a task
+            writer.add_done_callback(self._writers.discard)
+        return await me.answer
 
-    def _hand_over(self, key: tuple[str, str]) -> None:
-        """Give the changes that queued meanwhile to the first of them to run."""
-        with self._lock:
-            waiting = self._queues.pop(key)
-            if waiting:
-                self._queues[key] = []
-                waiting[0].leads = waiting
-                waiting[0].done.set()
-
-    def _run(self, inventory: Inventory, store_id: str, batch: list[_Waiting]) -> None:
-        with self._lock:
-            self.batches += 1
-            self.changes += len(batch)
+    async def _write(self, inventory: Inventory, key: tuple[str, str]) -> None:
+        """Write the item's queued changes, batch after batch, until none is left."""
+        queue = self._queues[key]
         try:
-            outcomes = _apply_batch(inventory, store_id, [w.change for w in batch])
-        except BaseException as error:  # every waiter must hear of it, whatever it is
+            while queue:
+                batch = [w for w in queue[:MAX_BATCH] if not w.answer.cancelled()]
+                del queue[:MAX_BATCH]
+                if batch:
+                    await self._run(inventory, key[0], batch)
+        finally:
+            del self._queues[key]
+            for waiting in queue:  # only if this task itself was cancelled
+                waiting.answer.cancel()
+
+    async def _run(self, inventory: Inventory, store_id: str, batch: list[_Waiting]) -> None:
+        self.batches += 1
+        self.changes += len(batch)
+        changes = [waiting.change for waiting in batch]
+        try:
+            outcomes = await anyio.to_thread.run_sync(
+                _apply_batch, inventory, store_id, changes, limiter=self._limiter
+            )
+        except asyncio.CancelledError:
             for waiting in batch:
-                waiting.crashed = error
-                waiting.done.set()
+                waiting.answer.cancel()
+            raise
+        except Exception as error:  # every waiter must hear of it, whatever it is
+            for waiting in batch:
+                if not waiting.answer.done():
+                    waiting.answer.set_exception(error)
             return
         for waiting, outcome in zip(batch, outcomes, strict=True):
+            if waiting.answer.done():  # its caller went away meanwhile
+                continue
             if isinstance(outcome, StockroomError):
-                waiting.error = outcome
+                waiting.answer.set_exception(outcome)
             else:
-                waiting.result = outcome
-            if waiting is not batch[0]:
-                waiting.done.set()
+                waiting.answer.set_result(outcome)
 
 
 def _apply_batch(
@@ -153,12 +171,3 @@ def _step(item: InventoryItem, change: Change, now_ms: int) -> InventoryItem:
     return stock.decrement(
         item, change.amount, preorder_request=False, restrict=change.restrict, now_ms=now_ms
     )
-
-
-def _answer(waiting: _Waiting) -> ItemResult:
-    if waiting.crashed is not None:
-        raise waiting.crashed
-    if waiting.error is not None:
-        raise waiting.error
-    assert waiting.result is not None
-    return waiting.result

@@ -6,7 +6,8 @@ with that error, its ``originalIndex`` attached, so nothing is applied. Lines na
 unknown item id are the exception: they fail on their own and the rest goes ahead.
 
 Each line is one conditional UPDATE; only when the database refuses a line is the item
-read, to let the domain rules name the reason.
+read, to let the domain rules name the reason. A single-line change by id can instead wait
+on the event loop for its item's next coalesced batch (``*_coalesced``, ``coalesce.py``).
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ __all__ = [
     "StockLine",
     "VariantStockLine",
     "decrement_items",
+    "decrement_items_coalesced",
     "decrement_variants",
     "increment_items",
+    "increment_items_coalesced",
     "increment_variants",
 ]
 
@@ -59,12 +62,6 @@ def increment_items(
     reason: Reason | None = None,
 ) -> list[ItemResult]:
     """Add stock to items by id. Raises the first 428 rule a line breaks."""
-    if (
-        coalesced := _coalesced(
-            inventory, store_id, lines, kind="increment", restrict=True, reason=reason
-        )
-    ) is not None:
-        return coalesced
     with inventory.storage.writing(store_id) as tx:
         tx.lock_items([line.item_id for line in lines])
         return [
@@ -82,18 +79,58 @@ def decrement_items(
     reason: Reason | None = None,
 ) -> list[ItemResult]:
     """Take stock from items by id. Raises the first 428 rule a line breaks."""
-    if (
-        coalesced := _coalesced(
-            inventory, store_id, lines, kind="decrement", restrict=restrict, reason=reason
-        )
-    ) is not None:
-        return coalesced
     with inventory.storage.writing(store_id) as tx:
         tx.lock_items([line.item_id for line in lines])
         return [
             _by_id(tx, index, line, lambda t, ln: _decrement(inventory, t, ln, restrict, reason))
             for index, line in enumerate(lines)
         ]
+
+
+async def increment_items_coalesced(
+    inventory: Inventory,
+    *,
+    store_id: str,
+    lines: Sequence[StockLine],
+    reason: Reason | None = None,
+) -> list[ItemResult] | None:
+    """``increment_items`` for the event loop: a single line by id joins the item's
+    coalescer queue. ``None`` when coalescing does not apply (several lines, a preorder
+    request, coalescing turned off); then call ``increment_items`` in a worker thread."""
+    coalescer = inventory.coalescer
+    change = _coalescable(lines, kind="increment", restrict=True, reason=reason)
+    if coalescer is None or change is None:
+        return None
+    return [await coalescer.apply(inventory, store_id, change)]
+
+
+async def decrement_items_coalesced(
+    inventory: Inventory,
+    *,
+    store_id: str,
+    lines: Sequence[StockLine],
+    restrict: bool = True,
+    reason: Reason | None = None,
+) -> list[ItemResult] | None:
+    """``decrement_items`` for the event loop, as ``increment_items_coalesced`` is."""
+    coalescer = inventory.coalescer
+    change = _coalescable(lines, kind="decrement", restrict=restrict, reason=reason)
+    if coalescer is None or change is None:
+        return None
+    return [await coalescer.apply(inventory, store_id, change)]
+
+
+def _coalescable(
+    lines: Sequence[StockLine],
+    *,
+    kind: Kind,
+    restrict: bool,
+    reason: Reason | None,
+) -> Change | None:
+    if len(lines) != 1 or lines[0].preorder_request:
+        return None
+    (line,) = lines
+    return Change(line.item_id, kind, line.amount, restrict, reason)
 
 
 def increment_variants(
@@ -132,27 +169,6 @@ def decrement_variants(
 
 
 _Apply = Callable[[Transaction, "StockLine"], InventoryItem]
-
-
-def _coalesced(
-    inventory: Inventory,
-    store_id: str,
-    lines: Sequence[StockLine],
-    *,
-    kind: Kind,
-    restrict: bool,
-    reason: Reason | None,
-) -> list[ItemResult] | None:
-    """A single-line change by id, through the coalescer; ``None`` when it does not apply
-    (several lines, a preorder request, or inside a request transaction)."""
-    coalescer = inventory.coalescer
-    if coalescer is None or len(lines) != 1 or inventory.storage.in_request():
-        return None
-    (line,) = lines
-    if line.preorder_request:
-        return None
-    change = Change(line.item_id, kind, line.amount, restrict, reason)
-    return [coalescer.apply(inventory, store_id, change)]
 
 
 def _resolve_variants(tx: Transaction, lines: Sequence[VariantStockLine]) -> list[StockLine]:
