@@ -7,6 +7,7 @@ embeds it in events. Fields without a value are omitted, Wix style (spec 2.1 not
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -18,7 +19,13 @@ __all__ = ["iso_ms", "item_json"]
 def iso_ms(ms: int) -> str:
     """RFC 3339 UTC with milliseconds, e.g. ``2024-06-27T09:33:47.432Z``."""
     seconds, millis = divmod(ms, 1000)
-    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{millis:03d}Z"
+    return f"{_iso_second(seconds)}.{millis:03d}Z"
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_second(seconds: int) -> str:
+    # Every item answered or evented in one second shares its timestamps' formatting.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def item_json(item: InventoryItem) -> dict[str, Any]:
