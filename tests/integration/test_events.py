@@ -217,6 +217,7 @@ def test_coalesced_changes_each_write_their_own_events_in_order(storage, clock):
         await asyncio.gather(*(buy() for _ in range(8)))
 
     asyncio.run(sale())
+    assert inventory.coalescer is not None
     assert inventory.coalescer.batches < 8
 
     updated = [e for e in feed(inventory) if e["slug"] == "updated"]

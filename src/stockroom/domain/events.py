@@ -74,8 +74,11 @@ def events_for(
     app_id: str,
     time_ms: int,
     new_id: Callable[[], str],
+    json_of: Callable[[InventoryItem], dict[str, Any]] = item_json,
 ) -> list[Event]:
-    """The events of one change of one item; ``new_id`` gives each event its unique id."""
+    """The events of one change of one item; ``new_id`` gives each event its unique id.
+    ``json_of`` is ``item_json``, or a caller's memo of it: a run of changes to one item
+    passes each state twice, as one change's after and the next one's before."""
 
     def event(kind: EventType, item: InventoryItem, sequence: int, part: dict[str, Any]) -> Event:
         event_id = new_id()
@@ -94,9 +97,9 @@ def events_for(
     if after is None:
         if before is None:
             raise ValueError("a change has an item before it, after it, or both")
-        deleted = {"deletedEvent": {"deletedEntityAsJson": item_json(before)}}
+        deleted = {"deletedEvent": {"deletedEntityAsJson": json_of(before)}}
         return [event(EventType.DELETED, before, before.revision + 1, deleted)]
-    current = item_json(after)
+    current = json_of(after)
     if before is None:
         return [
             event(
@@ -108,7 +111,7 @@ def events_for(
         ]
     updated = {
         "currentEntityAsJson": current,
-        "modifiedFields": modified_fields(item_json(before), current),
+        "modifiedFields": modified_fields(json_of(before), current),
     }
     with_reason: dict[str, Any] = {"currentEntity": current}
     if reason is not None:

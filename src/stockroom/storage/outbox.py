@@ -17,15 +17,17 @@ when the outbox does not already know it.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import msgspec
 from sqlalchemy import Connection, insert
 
 from stockroom.domain.events import WIX_STORES_APP_ID, Event, events_for
 from stockroom.domain.item import InventoryItem, Reason
+from stockroom.domain.rest import item_json
 
 from .schema import outbox
 from .sequencer import Waiting, number
@@ -36,7 +38,12 @@ _ENCODE = msgspec.json.Encoder().encode
 
 
 def _new_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID, as ``str(uuid.uuid4())`` but in a third of the time."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    hexed = raw.hex()
+    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
 
 
 class Outbox:
@@ -56,6 +63,7 @@ class Outbox:
         self._now_ms = now_ms
         self._pending: list[Event] = []
         self._known: dict[str, InventoryItem] = {}
+        self._json: list[tuple[InventoryItem, dict[str, Any]]] = []
 
     def known(self, item_id: str) -> InventoryItem | None:
         """The item as this transaction last saw it under its lock, if it did."""
@@ -81,11 +89,22 @@ class Outbox:
             app_id=WIX_STORES_APP_ID,
             time_ms=time_ms,
             new_id=_new_id,
+            json_of=self._json_of,
         )
         if after is not None:
             self._known[after.id] = after
         elif before is not None:
             self._known.pop(before.id, None)
+
+    def _json_of(self, item: InventoryItem) -> dict[str, Any]:
+        """``item_json``, remembered for the last few states: a run of changes to one item
+        passes each state in as one change's after, then as the next one's before."""
+        for seen, found in self._json:
+            if seen is item:
+                return found
+        found = item_json(item)
+        self._json = [*self._json[-2:], (item, found)]
+        return found
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
