@@ -30,7 +30,7 @@ from .targets import PostgresTarget, SqliteTarget, Target, probe
 
 __all__ = ["main"]
 
-LOADS: Final = ("cart", "restock", "refusals", "bulk_create", "query")
+LOADS: Final = ("sale", "cart", "restock", "refusals", "bulk_create", "query")
 _SAMPLE_RATE: Final = 200
 
 
@@ -49,10 +49,12 @@ def _prepare(ctx: Context, load: str) -> _Load:
         ctx.catalog(STORE, items, quantity=STOCK)
         kind, lines = ("decrement", 10) if load == "cart" else ("increment", 100)
         return _Load("stock.lua", {"KIND": kind, "ITEMS": items, "LINES": lines, "STORE": STORE})
-    if load == "refusals":
-        body = {"inventoryItem": {"productId": "p", "variantId": _VARIANT, "quantity": 0}}
+    if load in ("sale", "refusals"):
+        quantity = 0 if load == "refusals" else 99_999  # the most an item holds: a long sale
+        body = {"inventoryItem": {"productId": "p", "variantId": _VARIANT, "quantity": quantity}}
         _, created = post_json(ctx.server.url + "/stores/v3/inventory-items", body)
-        return _Load("flash_sale.lua", {"ITEM": created["inventoryItem"]["id"]})
+        clients = 16 if load == "refusals" else 64
+        return _Load("flash_sale.lua", {"ITEM": created["inventoryItem"]["id"]}, clients=clients)
     if load == "bulk_create":
         env: dict[str, object] = {"STORE": "bulk", "BATCHES": 10_000, "BATCH": 1000}
         return _Load("bulk_create.lua", env, clients=4, threads=4)
