@@ -3,10 +3,11 @@
 Durability: ``synchronous=FULL`` makes every commit wait for the write-ahead log to reach
 the disk, so an acknowledged change survives power loss. Writers take the database lock
 up front (``BEGIN IMMEDIATE``) so two writers never deadlock upgrading a read lock. A
-process's writers queue for it in arrival order (``storage.turns``); writers of different
-processes wait for each other through ``busy_timeout`` rather than failing. A writer that
-waits longer than that gets ``ServiceBusy`` (HTTP 503 with ``Retry-After``), with nothing
-written.
+process's writers queue for it in arrival order (``storage.turns``), and the first of them
+then waits for other Stockroom processes' on a lock file beside the database, woken the
+moment the holder commits. Any other program's writers are waited for through
+``busy_timeout``. A writer that waits longer than that gets ``ServiceBusy`` (HTTP 503 with
+``Retry-After``), with nothing written.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from .migrate import WRITE_OPTION
 from .sql import SqlStorage, service_busy
-from .turns import Turns
+from .turns import ProcessTurns, Turns
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT_MS", "SqliteStorage"]
 
@@ -66,17 +67,28 @@ class SqliteStorage(SqlStorage):
         super().__init__(engine, now_ms=now_ms)
         self.busy_timeout_ms = busy_timeout_ms
         self._writers = Turns()
+        self._processes = ProcessTurns(f"{database}-writers") if _is_file(database) else None
 
     @contextmanager
     def _turn(self, *, write: bool) -> Iterator[None]:
-        """Writers of this process queue for the write lock in arrival order (``Turns``)."""
+        """Writers of this process queue for the write lock in arrival order (``Turns``);
+        the one at the head then queues with other processes' (``ProcessTurns``)."""
         if not write:
             yield
             return
         with self._writers.turn(timeout_s=self.busy_timeout_ms / 1000) as got:
             if not got:
                 raise service_busy(self._locked_too_long())
-            yield
+            if self._processes is None:
+                yield
+                return
+            with self._processes.turn():
+                yield
+
+    def close(self) -> None:
+        super().close()
+        if self._processes is not None:
+            self._processes.close()
 
     def ignoring_conflicts(self, table: Any) -> Insert:
         return sqlite_insert(table).on_conflict_do_nothing()
@@ -91,6 +103,10 @@ class SqliteStorage(SqlStorage):
 
     def _locked_too_long(self) -> str:
         return f"the database stayed locked by other writers for {self.busy_timeout_ms} ms"
+
+
+def _is_file(database: str | None) -> bool:
+    return bool(database) and database != ":memory:" and not str(database).startswith("file:")
 
 
 def _is_busy(error: BaseException | None) -> bool:

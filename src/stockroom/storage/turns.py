@@ -4,18 +4,27 @@ SQLite has one write lock per database. Writers that find it taken wait in SQLit
 handler, which sleeps and retries with growing pauses: under load a writer may sleep
 through many commits and a late arrival may overtake it, so the slowest waits run into
 seconds. Queuing a process's writers here first, each woken by its predecessor the moment
-it finishes, makes the wait about (writers ahead) x (time per write), in order, and leaves
-the busy handler to arbitrate between processes only.
+it finishes, makes the wait about (writers ahead) x (time per write), in order.
+
+Between processes (``serve --workers N``), the writer at the head of each process's queue
+then takes an advisory lock on a file beside the database (``ProcessTurns``): it sleeps in
+the kernel and is woken the moment the holder lets go, where the busy handler would poll.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["Turns"]
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: processes fall back on SQLite's busy handler
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["ProcessTurns", "Turns"]
 
 
 class Turns:
@@ -68,3 +77,44 @@ class Turns:
                 self._waiting.popleft().set()  # stays taken: handed to the next in line
             else:
                 self._taken = False
+
+
+class ProcessTurns:
+    """One writer at a time across processes: an exclusive ``flock`` on the file at
+    ``path``, held for a write transaction.
+
+    Only the thread at the head of its process's ``Turns`` asks, so a process waits here
+    with one thread at most. A waiter is not bounded by a timeout: it waits for one
+    transaction at a time of the other processes, each of which gives up on SQLite's lock
+    after the busy timeout. The kernel lets go of a dead process's lock.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._fd: int | None = None
+        self._depth = 0
+        if fcntl is not None:
+            try:
+                self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:  # a read-only folder: the busy handler arbitrates instead
+                self._fd = None
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold the lock inside (again, harmlessly, in a nested write of the same thread)."""
+        if self._fd is None:
+            yield
+            return
+        if self._depth == 0:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -1,10 +1,11 @@
 """Writers take turns in the order they arrive; the holder may take its turn again; a
-writer that waits too long gives up without holding anything up."""
+writer that waits too long gives up without holding anything up. Between processes, the
+lock file lets one writer in at a time."""
 
 import threading
 import time
 
-from stockroom.storage.turns import Turns
+from stockroom.storage.turns import ProcessTurns, Turns
 
 
 def test_waiting_threads_get_their_turns_in_arrival_order():
@@ -90,3 +91,34 @@ def test_many_threads_never_hold_a_turn_at_once():
         thread.join(30)
 
     assert overlaps == []
+
+
+def test_process_turns_on_one_file_exclude_each_other(tmp_path):
+    """Two holders of the lock file stand for two processes: each opened it on its own."""
+    first, second = ProcessTurns(str(tmp_path / "lock")), ProcessTurns(str(tmp_path / "lock"))
+    entered, released_at = threading.Event(), []
+
+    def other_process() -> None:
+        with second.turn():
+            entered.set()
+            released_at.append(time.monotonic())
+
+    with first.turn():
+        with first.turn():  # a nested write of the same thread holds it still
+            pass
+        waiter = threading.Thread(target=other_process)
+        waiter.start()
+        assert not entered.wait(0.2)
+        let_go = time.monotonic()
+    waiter.join(timeout=5)
+    assert entered.is_set()
+    assert released_at[0] >= let_go
+    first.close()
+    second.close()
+
+
+def test_process_turns_without_a_writable_folder_fall_back_to_no_lock(tmp_path):
+    turns = ProcessTurns(str(tmp_path / "missing-folder" / "lock"))
+    with turns.turn(), turns.turn():
+        pass
+    turns.close()
