@@ -1,4 +1,4 @@
-"""Coalesced stock changes answer every caller exactly as a serial order would.
+"""Batched stock changes answer every caller exactly as a serial order would.
 
 The buyers here are coroutines on one event loop, as requests are in a server process; the
 several-process case is in ``tests/e2e/test_concurrency.py``.
@@ -7,12 +7,10 @@ several-process case is in ``tests/e2e/test_concurrency.py``.
 import asyncio
 from dataclasses import replace
 
-import pytest
-
 from stockroom.domain.errors import InsufficientInventory, NotFound
-from stockroom.domain.item import InventoryItem
+from stockroom.domain.item import InventoryItem, Preorder
 from stockroom.service import stock
-from stockroom.service.coalesce import MAX_BATCH, Coalescer
+from stockroom.service.coalesce import MAX_BATCH_LINES, Coalescer
 from tests.factories import an_item, guid
 
 STORE = "coalescing"
@@ -20,9 +18,9 @@ BUYERS = 24
 TRIES = 20
 
 
-def stocked(inventory, quantity):
+def stocked(inventory, quantity, **fields):
     with inventory.storage.writing(STORE) as tx:
-        item = an_item(quantity=quantity, location_id=tx.default_location_id())
+        item = an_item(quantity=quantity, location_id=tx.default_location_id(), **fields)
         tx.insert_item(item)
     return item
 
@@ -116,7 +114,7 @@ def test_a_coalesced_batch_mixes_increments_and_unrestricted_decrements(inventor
 def test_more_waiters_than_a_batch_holds_are_written_in_several(inventory):
     coalesced = replace(inventory, coalescer=Coalescer())
     item = stocked(inventory, 0)
-    waiters = MAX_BATCH + 50
+    waiters = MAX_BATCH_LINES + 50
 
     async def run():
         line = stock.StockLine(item.id, 1)
@@ -144,21 +142,84 @@ def test_a_missing_item_is_answered_per_line_not_raised(inventory):
     assert isinstance(answer[0].error, NotFound)
 
 
-@pytest.mark.parametrize(
-    "lines",
-    [
-        [stock.StockLine("a", 1), stock.StockLine("b", 1)],
-        [stock.StockLine("a", 1, preorder_request=True)],
-    ],
-    ids=["several lines", "preorder"],
-)
-def test_requests_the_coalescer_does_not_take_are_handed_back(inventory, lines):
+def test_a_refused_cart_changes_nothing_while_the_rest_of_its_batch_goes_ahead(inventory):
     coalesced = replace(inventory, coalescer=Coalescer())
+    plenty, scarce = stocked(inventory, 10), stocked(inventory, 1)
+    carts = [
+        [stock.StockLine(plenty.id, 2)],
+        [stock.StockLine(plenty.id, 3), stock.StockLine(scarce.id, 2)],  # refused: line 1
+        [stock.StockLine(plenty.id, 1), stock.StockLine(guid(), 1)],  # unknown item: alone
+        [stock.StockLine(scarce.id, 1), stock.StockLine(plenty.id, 1)],
+    ]
 
-    answer = asyncio.run(stock.decrement_items_coalesced(coalesced, store_id=STORE, lines=lines))
+    async def checkout():
+        blocker = asyncio.ensure_future(buy([stock.StockLine(plenty.id, 1)]))
+        await asyncio.sleep(0)  # the blocker's batch starts alone; the carts queue behind it
+        answers = await asyncio.gather(*(buy(cart) for cart in carts), return_exceptions=True)
+        await blocker
+        return answers
 
-    assert answer is None
-    assert coalesced.coalescer.changes == 0
+    async def buy(lines):
+        return await stock.decrement_items_coalesced(coalesced, store_id=STORE, lines=lines)
+
+    first, refused, partly, last = asyncio.run(checkout())
+
+    assert [r.item.quantity for r in first] == [7]
+    assert isinstance(refused, InsufficientInventory)
+    assert refused.data["originalIndex"] == 1
+    assert partly[0].item.quantity == 6
+    assert isinstance(partly[1].error, NotFound)
+    assert [r.item.quantity for r in last] == [0, 5]
+    assert [r.item.revision for r in last] == [2, 5]
+    assert (final_state(inventory, plenty).quantity, final_state(inventory, scarce).quantity) == (
+        5,
+        0,
+    )
+    assert coalesced.coalescer.batches == 2
+
+
+def test_concurrent_carts_over_shared_items_sell_no_more_than_the_stock(inventory):
+    coalesced = replace(inventory, coalescer=Coalescer())
+    shelf = [stocked(inventory, 30) for _ in range(4)]
+    sold = dict.fromkeys((item.id for item in shelf), 0)
+    refusals = []
+
+    async def shopper(seed):
+        for turn in range(10):
+            picks = [shelf[(seed + turn + k) % 4] for k in range(1 + (seed + turn) % 3)]
+            lines = [stock.StockLine(item.id, 1) for item in picks]
+            try:
+                await stock.decrement_items_coalesced(coalesced, store_id=STORE, lines=lines)
+            except InsufficientInventory as refusal:
+                refusals.append(refusal)
+            else:
+                for item in picks:
+                    sold[item.id] += 1
+
+    async def wave():
+        await asyncio.gather(*(shopper(seed) for seed in range(16)))
+
+    asyncio.run(wave())
+
+    for item in shelf:
+        final = final_state(inventory, item)
+        assert final.quantity == 30 - sold[item.id] >= 0
+        assert final.revision == 1 + sold[item.id]
+    assert refusals  # 16 x 10 carts of 1-3 units want more than the 120 on the shelf
+    assert coalesced.coalescer.batches < coalesced.coalescer.changes
+
+
+def test_a_preorder_booking_is_batched_like_any_line(inventory):
+    coalesced = replace(inventory, coalescer=Coalescer())
+    item = stocked(inventory, 1, preorder=Preorder(enabled=True, limit=5))
+    line = stock.StockLine(item.id, 3, preorder_request=True)
+
+    answer = asyncio.run(stock.decrement_items_coalesced(coalesced, store_id=STORE, lines=[line]))
+
+    assert answer is not None
+    booked = answer[0].item
+    assert booked is not None
+    assert (booked.quantity, booked.preorder.counter) == (0, 2)
 
 
 def test_a_failing_write_reaches_every_waiter(inventory, monkeypatch):

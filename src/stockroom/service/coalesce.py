@@ -1,21 +1,31 @@
-"""Coalescing of concurrent single-line stock changes to one item (the flash-sale path).
+"""Group commit of stock changes: the flash-sale and checkout-wave path.
 
-Requests wait on the event loop, not in worker threads. A change that finds its item idle
-starts a batch at once, alone, exactly as it would run without coalescing, so a quiet
-store pays nothing. Changes that arrive while the item is being written queue in arrival
-order; when the write ends, all of them are applied together in one worker thread: the
-item is read under its lock, the domain rules walk the queued lines one by one in arrival
-order (each succeeds or is refused exactly as it would have been alone), and the outcome
-is written in one statement and one commit, with every change's events. Each caller gets
-its own answer: its own resulting quantity and revision, or its own refusal.
+Stock requests by item id (increments and decrements, any number of lines) wait on the
+event loop in their store's queue, in arrival order. A request that finds its store's
+queue idle starts a batch at once, alone, exactly as it would run without batching, so a
+quiet store pays nothing. Requests that arrive while a batch is being written wait for
+the next one, and the next batch applies all of them in one worker thread and one
+transaction:
 
-A hot item therefore costs one worker thread and one transaction per batch, however many
-buyers wait on it, where it used to cost a thread per buyer.
+1. every item any of them names is locked and read, in id order (one statement; the order
+   keeps batches of several processes, and other writers, from deadlocking);
+2. the domain rules walk the requests one by one in arrival order against those states,
+   as the database would have seen them run one after another: a request whose line
+   breaks a rule is refused whole, with that line's ``originalIndex``, and changes
+   nothing; a line naming an unknown item fails alone, and the rest of its request goes
+   ahead (spec 3.11);
+3. each changed item is written once, at its last state, guarded by the revision it was
+   read at, and every change's events are recorded in arrival order; then one commit.
 
-The database still decides: the batch is computed under the item's lock (SQLite's write
-lock, PostgreSQL's row lock) and written with a compare-and-set on the revision, so batches
-from several processes interleave safely. Requests carrying an idempotency key run inside a
-request transaction and are never coalesced.
+Each caller gets its own answer: its own resulting quantities and revisions, or its own
+refusal. A hot item costs one statement and one commit per batch however many buyers wait
+on it, and a wave of carts one commit per batch, where each used to cost a transaction,
+a commit and a worker thread of its own.
+
+The database still decides: a batch is worked out under its items' locks (SQLite's write
+lock, PostgreSQL's row locks) and written with a compare-and-set on each revision, so
+batches of several processes interleave safely. Requests carrying an idempotency key run
+inside a request transaction and are never batched.
 """
 
 from __future__ import annotations
@@ -37,35 +47,48 @@ from .context import ItemResult
 if TYPE_CHECKING:
     from .context import Inventory
 
-__all__ = ["MAX_BATCH", "Change", "Coalescer"]
+__all__ = ["MAX_BATCH_LINES", "Change", "Coalescer", "Kind", "StockLine"]
 
 Kind = Literal["increment", "decrement"]
 
-MAX_BATCH: Final = 500
-"""The most changes one transaction takes; later arrivals wait for the next batch."""
+MAX_BATCH_LINES: Final = 1000
+"""The most lines one transaction takes (a request is never split); later arrivals wait
+for the next batch."""
+
+
+@dataclass(frozen=True, slots=True)
+class StockLine:
+    """Change one item, named by id, by ``amount`` units."""
+
+    item_id: str
+    amount: int
+    preorder_request: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One single-line stock change waiting for its turn."""
+    """One stock request waiting for its turn: its lines, all of one kind."""
 
-    item_id: str
     kind: Kind
-    amount: int
+    lines: Sequence[StockLine]
     restrict: bool = True
     reason: Reason | None = None
+
+
+_Outcome = list[ItemResult] | StockroomError
 
 
 @dataclass(slots=True)
 class _Waiting:
     change: Change
-    answer: asyncio.Future[ItemResult] = field(
+    answer: asyncio.Future[list[ItemResult]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
 
 class Coalescer:
-    """Per-process queues of changes, one per item being written, kept by the event loop.
+    """Per-process queues of stock requests, one per store being written, kept by the event
+    loop.
 
     ``limiter`` bounds the worker threads batches run in (share the server's, so that the
     database pool is never asked for more connections than it has).
@@ -73,41 +96,41 @@ class Coalescer:
 
     def __init__(self, limiter: CapacityLimiter | None = None) -> None:
         self._limiter = limiter
-        self._queues: dict[tuple[str, str], list[_Waiting]] = {}
+        self._queues: dict[str, list[_Waiting]] = {}
         self._writers: set[asyncio.Task[None]] = set()
         self.batches = 0
-        """Batches written so far; with ``changes``, how much coalescing saves."""
+        """Batches written so far; with ``changes``, how much batching saves."""
         self.changes = 0
 
-    async def apply(self, inventory: Inventory, store_id: str, change: Change) -> ItemResult:
-        """Apply one change, together with any that wait for the same item.
+    async def apply(self, inventory: Inventory, store_id: str, change: Change) -> list[ItemResult]:
+        """Apply one request, together with any that wait for the same store.
 
-        Raises the change's own ``StockroomError`` (a 428 refusal). Cancelling the caller
-        before its batch starts withdraws the change; once started, it is applied.
+        Raises the request's own ``StockroomError`` (a 428 refusal). Cancelling the caller
+        before its batch starts withdraws the request; once started, it is applied.
         """
-        key = (store_id, change.item_id)
         me = _Waiting(change)
-        queue = self._queues.get(key)
+        queue = self._queues.get(store_id)
         if queue is not None:
             queue.append(me)
         else:
-            self._queues[key] = [me]
-            writer = asyncio.get_running_loop().create_task(self._write(inventory, key))
+            self._queues[store_id] = [me]
+            writer = asyncio.get_running_loop().create_task(self._write(inventory, store_id))
             self._writers.add(writer)  # the loop keeps only a weak reference to a task
             writer.add_done_callback(self._writers.discard)
         return await me.answer
 
-    async def _write(self, inventory: Inventory, key: tuple[str, str]) -> None:
-        """Write the item's queued changes, batch after batch, until none is left."""
-        queue = self._queues[key]
+    async def _write(self, inventory: Inventory, store_id: str) -> None:
+        """Write the store's queued requests, batch after batch, until none is left."""
+        queue = self._queues[store_id]
         try:
             while queue:
-                batch = [w for w in queue[:MAX_BATCH] if not w.answer.cancelled()]
-                del queue[:MAX_BATCH]
+                taken = _batch_size(queue)
+                batch = [w for w in queue[:taken] if not w.answer.cancelled()]
+                del queue[:taken]
                 if batch:
-                    await self._run(inventory, key[0], batch)
+                    await self._run(inventory, store_id, batch)
         finally:
-            del self._queues[key]
+            del self._queues[store_id]
             for waiting in queue:  # only if this task itself was cancelled
                 waiting.answer.cancel()
 
@@ -137,37 +160,70 @@ class Coalescer:
                 waiting.answer.set_result(outcome)
 
 
-def _apply_batch(
-    inventory: Inventory, store_id: str, changes: Sequence[Change]
-) -> list[ItemResult | StockroomError]:
-    """Walk the changes in arrival order under the item's lock; write once."""
-    item_id = changes[0].item_id
-    clock = inventory.clock
+def _batch_size(queue: list[_Waiting]) -> int:
+    """How many requests from the head of the queue make the next batch: at least one."""
+    lines = 0
+    for taken, waiting in enumerate(queue):
+        lines += len(waiting.change.lines)
+        if lines > MAX_BATCH_LINES and taken:
+            return taken
+    return len(queue)
+
+
+def _apply_batch(inventory: Inventory, store_id: str, changes: Sequence[Change]) -> list[_Outcome]:
+    """Apply the requests in arrival order, in one transaction: each its own outcome."""
     with inventory.storage.writing(store_id) as tx:
-        current = tx.get_item(item_id, lock=True)
-        if current is None:
-            missing = NotFound(f"inventory item {item_id} does not exist", inventoryItemId=item_id)
-            return [ItemResult(item_id, error=missing) for _ in changes]
-        outcomes: list[ItemResult | StockroomError] = []
-        steps: list[tuple[InventoryItem, Reason | None]] = []
-        state = current
-        now = clock()
+        state = tx.lock_items([line.item_id for change in changes for line in change.lines])
+        now = inventory.clock()
+        outcomes: list[_Outcome] = []
+        written: list[tuple[InventoryItem, InventoryItem, Reason | None]] = []
         for change in changes:
             try:
-                state = _step(state, change, now)
+                results, steps = _apply(change, state, now)
             except StockroomError as refusal:
-                outcomes.append(refusal.with_data(originalIndex=0))
-            else:
-                steps.append((state, change.reason))
-                outcomes.append(ItemResult(item_id, state))
-        if steps and not tx.write_steps(current, steps):
-            raise RuntimeError(f"item {item_id} changed under its lock")
+                outcomes.append(refusal)
+                continue
+            outcomes.append(results)
+            written += ((before, after, change.reason) for before, after in steps)
+        if written and not tx.write_changes(written):
+            raise RuntimeError("an item changed under its lock")
     return outcomes
 
 
-def _step(item: InventoryItem, change: Change, now_ms: int) -> InventoryItem:
+def _apply(
+    change: Change, state: dict[str, InventoryItem], now_ms: int
+) -> tuple[list[ItemResult], list[tuple[InventoryItem, InventoryItem]]]:
+    """One request against the current states; they move on only if the whole request
+    succeeds. Raises the first rule a line breaks, with the line's index."""
+    moved: dict[str, InventoryItem] = {}
+    results: list[ItemResult] = []
+    steps: list[tuple[InventoryItem, InventoryItem]] = []
+    for index, line in enumerate(change.lines):
+        current = moved.get(line.item_id) or state.get(line.item_id)
+        if current is None:
+            missing = NotFound(
+                f"inventory item {line.item_id} does not exist", inventoryItemId=line.item_id
+            )
+            results.append(ItemResult(line.item_id, error=missing))
+            continue
+        try:
+            after = _step(current, change, line, now_ms)
+        except StockroomError as error:
+            raise error.with_data(originalIndex=index) from None
+        moved[line.item_id] = after
+        steps.append((current, after))
+        results.append(ItemResult(line.item_id, after))
+    state.update(moved)
+    return results, steps
+
+
+def _step(item: InventoryItem, change: Change, line: StockLine, now_ms: int) -> InventoryItem:
     if change.kind == "increment":
-        return stock.increment(item, change.amount, now_ms=now_ms)
+        return stock.increment(item, line.amount, now_ms=now_ms)
     return stock.decrement(
-        item, change.amount, preorder_request=False, restrict=change.restrict, now_ms=now_ms
+        item,
+        line.amount,
+        preorder_request=line.preorder_request,
+        restrict=change.restrict,
+        now_ms=now_ms,
     )

@@ -6,8 +6,9 @@ with that error, its ``originalIndex`` attached, so nothing is applied. Lines na
 unknown item id are the exception: they fail on their own and the rest goes ahead.
 
 Each line is one conditional UPDATE; only when the database refuses a line is the item
-read, to let the domain rules name the reason. A single-line change by id can instead wait
-on the event loop for its item's next coalesced batch (``*_coalesced``, ``coalesce.py``).
+read, to let the domain rules name the reason. A request by id can instead wait on the
+event loop for its store's next batch (``*_coalesced``, ``coalesce.py``), which applies
+the same rules to many requests in one transaction.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from stockroom.domain.errors import NotFound, StockroomError, VariantNotStocked
 from stockroom.domain.item import InventoryItem, Reason
 from stockroom.storage.base import Transaction
 
-from .coalesce import Change, Kind
+from .coalesce import Change, StockLine
 from .context import Inventory, ItemResult
 
 __all__ = [
@@ -33,15 +34,6 @@ __all__ = [
     "increment_items_coalesced",
     "increment_variants",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class StockLine:
-    """Change one item, named by id, by ``amount`` units."""
-
-    item_id: str
-    amount: int
-    preorder_request: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +86,13 @@ async def increment_items_coalesced(
     lines: Sequence[StockLine],
     reason: Reason | None = None,
 ) -> list[ItemResult] | None:
-    """``increment_items`` for the event loop: a single line by id joins the item's
-    coalescer queue. ``None`` when coalescing does not apply (several lines, a preorder
-    request, coalescing turned off); then call ``increment_items`` in a worker thread."""
-    coalescer = inventory.coalescer
-    change = _coalescable(lines, kind="increment", restrict=True, reason=reason)
-    if coalescer is None or change is None:
+    """``increment_items`` for the event loop: the request joins its store's next batch
+    (``coalesce.py``). ``None`` when batching is turned off; then call ``increment_items``
+    in a worker thread."""
+    if inventory.coalescer is None:
         return None
-    return [await coalescer.apply(inventory, store_id, change)]
+    change = Change("increment", lines, reason=reason)
+    return await inventory.coalescer.apply(inventory, store_id, change)
 
 
 async def decrement_items_coalesced(
@@ -113,24 +104,10 @@ async def decrement_items_coalesced(
     reason: Reason | None = None,
 ) -> list[ItemResult] | None:
     """``decrement_items`` for the event loop, as ``increment_items_coalesced`` is."""
-    coalescer = inventory.coalescer
-    change = _coalescable(lines, kind="decrement", restrict=restrict, reason=reason)
-    if coalescer is None or change is None:
+    if inventory.coalescer is None:
         return None
-    return [await coalescer.apply(inventory, store_id, change)]
-
-
-def _coalescable(
-    lines: Sequence[StockLine],
-    *,
-    kind: Kind,
-    restrict: bool,
-    reason: Reason | None,
-) -> Change | None:
-    if len(lines) != 1 or lines[0].preorder_request:
-        return None
-    (line,) = lines
-    return Change(line.item_id, kind, line.amount, restrict, reason)
+    change = Change("decrement", lines, restrict, reason)
+    return await inventory.coalescer.apply(inventory, store_id, change)
 
 
 def increment_variants(

@@ -58,9 +58,9 @@ class Transaction(Protocol):
         """The item of a variant at a location, if there is one."""
         ...
 
-    def lock_items(self, item_ids: Sequence[str]) -> None:
+    def lock_items(self, item_ids: Sequence[str]) -> dict[str, InventoryItem]:
         """Lock these items in key order, so that writers touching the same items
-        in different orders cannot deadlock."""
+        in different orders cannot deadlock; the ones that exist, by id."""
         ...
 
     def insert_item(self, item: InventoryItem) -> bool:
@@ -148,11 +148,13 @@ class Transaction(Protocol):
         """The store's event feed, webhook subscriptions and delivery log."""
         ...
 
-    def write_steps(
-        self, before: InventoryItem, steps: Sequence[tuple[InventoryItem, Reason | None]]
+    def write_changes(
+        self, changes: Sequence[tuple[InventoryItem, InventoryItem, Reason | None]]
     ) -> bool:
-        """Write a run of changes to one item as one statement, guarded by ``before``'s
-        revision; each change's events are recorded in order."""
+        """Write a run of stock changes (each: the item before, after, and why) to items
+        this transaction has locked: each item once, at its last state, guarded by the
+        revision its first change started from; every change's events are recorded, in
+        order. ``False`` when an item was not at that revision: then roll back."""
         ...
 
     def iter_items(self) -> Iterator[InventoryItem]:

@@ -165,6 +165,22 @@ _LOCK_ITEMS: Final = (
     .order_by(items.c.id)
 )
 _LOCK_ITEMS_LOCKED: Final = _LOCK_ITEMS.with_for_update()
+_WRITE_STOCK: Final = (
+    update(items)
+    .where(
+        items.c.store_id == _STORE,
+        items.c.id == _ITEM,
+        items.c.revision == bindparam("was"),
+    )
+    .values(
+        quantity=bindparam("quantity"),
+        preorder_counter=bindparam("counter"),
+        revision=bindparam("revision"),
+        updated_ms=_NOW,
+    )
+    .returning(items.c.id)
+)
+"""A run of stock changes worked out under the item's lock, written as its last state."""
 
 _INCREMENT: Final = (
     update(items)
@@ -309,13 +325,17 @@ class SqlTransaction:
             known = self.get_item(item_id, lock=True)
         return known
 
-    def lock_items(self, item_ids: Sequence[str]) -> None:
+    def lock_items(self, item_ids: Sequence[str]) -> dict[str, InventoryItem]:
         if not item_ids:
-            return
+            return {}
         query = _LOCK_ITEMS_LOCKED if self._locks_rows else _LOCK_ITEMS
         rows = self._conn.execute(query, {"store": self._store_id, "ids": sorted(set(item_ids))})
+        locked = {}
         for row in rows.mappings():
-            self._outbox.saw(item_from_row(row))  # what the stock changes' events start from
+            item = item_from_row(row)
+            self._outbox.saw(item)  # what the stock changes' events start from
+            locked[item.id] = item
+        return locked
 
     def insert_item(self, item: InventoryItem) -> bool:
         return item.id in self.insert_items([item])
@@ -415,31 +435,32 @@ class SqlTransaction:
         self._outbox.record(before, after, reason=reason)
         return after
 
-    def write_steps(
-        self, before: InventoryItem, steps: Sequence[tuple[InventoryItem, Reason | None]]
+    def write_changes(
+        self, changes: Sequence[tuple[InventoryItem, InventoryItem, Reason | None]]
     ) -> bool:
-        """Write a run of changes to one item as one statement (its last state), guarded by
-        the revision the run started from; each change's events are recorded, in order.
-        ``False`` when the item is no longer at that revision."""
-        values = item_values(self._store_id, steps[-1][0])
-        for key in ("store_id", "id", "variant_id", "location_id", "product_id", "created_ms"):
-            del values[key]
-        written = self._conn.execute(
-            update(items)
-            .where(
-                items.c.store_id == self._store_id,
-                items.c.id == before.id,
-                items.c.revision == before.revision,
-            )
-            .values(values)
-            .returning(items.c.id)
-        ).first()
-        if written is None:
-            return False
-        previous = before
-        for state, reason in steps:
-            self._outbox.record(previous, state, reason=reason)
-            previous = state
+        first: dict[str, InventoryItem] = {}
+        last: dict[str, InventoryItem] = {}
+        for before, after, _ in changes:
+            first.setdefault(before.id, before)
+            last[after.id] = after
+        for item_id, was in first.items():
+            now = last[item_id]
+            written = self._conn.execute(
+                _WRITE_STOCK,
+                {
+                    "store": self._store_id,
+                    "item": item_id,
+                    "was": was.revision,
+                    "quantity": now.quantity,
+                    "counter": now.preorder.counter,
+                    "revision": now.revision,
+                    "now": now.updated_ms,
+                },
+            ).first()
+            if written is None:
+                return False
+        for before, after, reason in changes:
+            self._outbox.record(before, after, reason=reason)
         return True
 
     @property
