@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, Protocol
 
-from sqlalchemy import BigInteger, Connection, bindparam, delete, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
 
 from stockroom.domain.webhooks import DeliveryState
 
@@ -61,6 +60,8 @@ def sequence(conn: Connection, *, limit: int = BATCH, wait: bool = True) -> int:
     sequencer is at work (on PostgreSQL; SQLite's writers take turns anyway)."""
     if not _lock(conn, wait=wait):
         return 0
+    if conn.dialect.name == "postgresql":
+        return _sequence_in_place(conn, limit)
     waiting = conn.execute(_OLDEST, {"limit": limit}).all()
     if not waiting:
         return 0
@@ -84,12 +85,10 @@ def sequence_all(conn: Connection) -> int:
 
 def _forget(conn: Connection, ids: list[int]) -> None:
     """Delete the numbered events from the outbox: exactly these (rows below the highest
-    of them may still belong to transactions in flight), in one statement on PostgreSQL."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(_DELETE_ANY, {"ids": ids})
-    else:  # in pieces within SQLite's oldest limit on bound values
-        for start in range(0, len(ids), 900):
-            conn.execute(_DELETE_IN, {"ids": ids[start : start + 900]})
+    of them may still belong to transactions in flight), in pieces within SQLite's oldest
+    limit on bound values."""
+    for start in range(0, len(ids), 900):
+        conn.execute(_DELETE_IN, {"ids": ids[start : start + 900]})
 
 
 def _lock(conn: Connection, *, wait: bool) -> bool:
@@ -107,13 +106,7 @@ def number(conn: Connection, store_id: str, rows: Sequence[Waiting]) -> None:
     """Give a store's events the next numbers of its stream, in order, and their deliveries
     (due from the moment their events were written): the sequencer's step, which SQLite's
     writers take themselves (``storage.outbox``)."""
-    stream = conn.execute(_ADVANCE, {"store": store_id, "count": len(rows)}).first()
-    if stream is None:  # a store whose stream row predates nothing: make it
-        conn.execute(insert(event_streams).values(new_stream(store_id) | {"last_seq": len(rows)}))
-        last, subscribers = len(rows), []
-    else:
-        last, subscribers = int(stream.last_seq), list(stream.subscribers or ())
-    first = last - len(rows) + 1
+    first, subscribers = _advance(conn, store_id, len(rows))
     conn.execute(
         insert(events),
         [
@@ -129,6 +122,38 @@ def number(conn: Connection, store_id: str, rows: Sequence[Waiting]) -> None:
             for offset, row in enumerate(rows)
         ],
     )
+    _deliver(conn, store_id, first, rows, subscribers)
+
+
+class _Head(Protocol):
+    """What numbering needs of an event besides its body."""
+
+    @property
+    def entity_id(self) -> str: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def created_ms(self) -> int: ...
+
+
+def _advance(conn: Connection, store_id: str, count: int) -> tuple[int, list[Any]]:
+    """Take the next ``count`` numbers of a store's stream: the first, and the store's
+    webhook subscribers."""
+    stream = conn.execute(_ADVANCE, {"store": store_id, "count": count}).first()
+    if stream is None:  # a store whose stream row predates nothing: make it
+        conn.execute(insert(event_streams).values(new_stream(store_id) | {"last_seq": count}))
+        return 1, []
+    return int(stream.last_seq) - count + 1, list(stream.subscribers or ())
+
+
+def _deliver(
+    conn: Connection,
+    store_id: str,
+    first: int,
+    rows: Sequence[_Head],
+    subscribers: Sequence[Any],
+) -> None:
+    """A delivery of each event numbered from ``first`` to each webhook that takes it."""
     made = [
         {
             "store_id": store_id,
@@ -148,11 +173,52 @@ def number(conn: Connection, store_id: str, rows: Sequence[Waiting]) -> None:
         conn.execute(insert(deliveries), made)
 
 
+def _sequence_in_place(conn: Connection, limit: int) -> int:
+    """``sequence`` on PostgreSQL: the events move from the outbox into their streams in
+    one statement, bodies and all, without passing through this process; only their heads
+    are read, to number them and make their deliveries."""
+    waiting = conn.execute(_OLDEST_HEADS, {"limit": limit}).all()
+    if not waiting:
+        return 0
+    by_store: defaultdict[str, list[Any]] = defaultdict(list)
+    for row in waiting:
+        by_store[row.store_id].append(row)
+    streams = {store_id: _advance(conn, store_id, len(rows)) for store_id, rows in by_store.items()}
+    conn.execute(
+        _MOVE,
+        {
+            "ids": [row.id for row in waiting],
+            "stores": list(streams),
+            "bases": [first - 1 for first, _ in streams.values()],
+        },
+    )
+    for store_id, (first, subscribers) in streams.items():
+        _deliver(conn, store_id, first, by_store[store_id], subscribers)
+    return len(waiting)
+
+
 _ANY_WAITING: Final = select(outbox.c.id).limit(1)
 _OLDEST: Final = select(outbox).order_by(outbox.c.id).limit(bindparam("limit"))
-_DELETE_ANY: Final = delete(outbox).where(
-    outbox.c.id == func.any(bindparam("ids", type_=ARRAY(BigInteger)))
-)
+_OLDEST_HEADS: Final = (
+    select(outbox.c.id, outbox.c.store_id, outbox.c.entity_id, outbox.c.event_type,
+           outbox.c.created_ms)
+    .order_by(outbox.c.id)
+    .limit(bindparam("limit"))
+)  # fmt: skip
+_MOVE: Final = text("""
+    WITH moved AS (
+        DELETE FROM outbox WHERE id = ANY(CAST(:ids AS bigint[])) RETURNING *
+    )
+    INSERT INTO events (store_id, seq, event_id, entity_id, event_type, body, created_ms)
+    SELECT moved.store_id,
+           stream.base + row_number() OVER (PARTITION BY moved.store_id ORDER BY moved.id),
+           moved.event_id, moved.entity_id, moved.event_type, moved.body, moved.created_ms
+    FROM moved
+    JOIN unnest(CAST(:stores AS text[]), CAST(:bases AS bigint[])) AS stream(store_id, base)
+      ON stream.store_id = moved.store_id
+""")
+"""Move numbered events from the outbox into their streams (PostgreSQL): each store's take
+numbered after its ``base``, in outbox order, which is the order the heads were read in."""
 _DELETE_IN: Final = delete(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True)))
 _ADVANCE: Final = (
     update(event_streams)

@@ -15,6 +15,7 @@ from functools import cache
 from secrets import token_hex
 from typing import Any, Final
 
+import msgspec
 from sqlalchemy import (
     BigInteger,
     BindParameter,
@@ -35,6 +36,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -178,9 +180,19 @@ _WRITE_STOCK: Final = (
         revision=bindparam("revision"),
         updated_ms=_NOW,
     )
-    .returning(items.c.id)
 )
 """A run of stock changes worked out under the item's lock, written as its last state."""
+_WRITE_STOCK_ROWS: Final = text("""
+    UPDATE inventory_items AS item
+    SET quantity = row.quantity, preorder_counter = row.counter, revision = row.revision,
+        updated_ms = row.now
+    FROM json_to_recordset(CAST(:rows AS json))
+         AS row(item text, was bigint, quantity integer, counter integer, revision bigint,
+                now bigint)
+    WHERE item.store_id = :store AND item.id = row.item AND item.revision = row.was
+""")
+"""``_WRITE_STOCK`` for many items in one statement (PostgreSQL)."""
+_json_text = msgspec.json.Encoder().encode
 
 _INCREMENT: Final = (
     update(items)
@@ -443,22 +455,26 @@ class SqlTransaction:
         for before, after, _ in changes:
             first.setdefault(before.id, before)
             last[after.id] = after
-        for item_id, was in first.items():
-            now = last[item_id]
+        rows = [
+            {
+                "store": self._store_id,
+                "item": item_id,
+                "was": was.revision,
+                "quantity": last[item_id].quantity,
+                "counter": last[item_id].preorder.counter,
+                "revision": last[item_id].revision,
+                "now": last[item_id].updated_ms,
+            }
+            for item_id, was in first.items()
+        ]
+        if self._conn.dialect.name == "postgresql":  # one statement, one round trip
             written = self._conn.execute(
-                _WRITE_STOCK,
-                {
-                    "store": self._store_id,
-                    "item": item_id,
-                    "was": was.revision,
-                    "quantity": now.quantity,
-                    "counter": now.preorder.counter,
-                    "revision": now.revision,
-                    "now": now.updated_ms,
-                },
-            ).first()
-            if written is None:
-                return False
+                _WRITE_STOCK_ROWS, {"store": self._store_id, "rows": _json_text(rows).decode()}
+            )
+        else:  # in-process: a statement per item costs no round trip
+            written = self._conn.execute(_WRITE_STOCK, rows)
+        if written.rowcount != len(rows):  # summed over the rows by both drivers
+            return False
         for before, after, reason in changes:
             self._outbox.record(before, after, reason=reason)
         return True
