@@ -193,6 +193,27 @@ _WRITE_STOCK_ROWS: Final = text("""
 """)
 """``_WRITE_STOCK`` for many items in one statement (PostgreSQL)."""
 _json_text = msgspec.json.Encoder().encode
+INSERT_ITEM_ROWS: Final = text("""
+    INSERT INTO inventory_items (
+        store_id, id, variant_id, location_id, product_id, quantity, in_stock,
+        preorder_enabled, preorder_message, preorder_limit, preorder_counter, extended_fields,
+        revision, created_ms, updated_ms, product_name, variant_name, variant_sku,
+        variant_barcode, variant_visible, brand_id, brand_name, direct_category_ids
+    )
+    SELECT
+        store_id, id, variant_id, location_id, product_id, quantity, in_stock,
+        preorder_enabled, preorder_message, preorder_limit, preorder_counter, extended_fields,
+        revision, created_ms, updated_ms, product_name, variant_name, variant_sku,
+        variant_barcode, variant_visible, brand_id, brand_name, direct_category_ids
+    FROM ROWS FROM (json_populate_recordset(NULL::inventory_items, CAST(:rows AS json)))
+         WITH ORDINALITY AS row
+    ORDER BY row.ordinality
+    ON CONFLICT DO NOTHING
+    RETURNING id
+""")
+"""``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` of many items (PostgreSQL) from one
+JSON array of their column values, in the order given; SQLAlchemy's multi-row VALUES would
+bind some twenty parameters per item, each passed and converted in Python."""
 
 _INCREMENT: Final = (
     update(items)
@@ -366,9 +387,11 @@ class SqlTransaction:
             item_values(self._store_id, item)
             for item in sorted(new_items, key=lambda i: (i.variant_id, i.location_id, i.id))
         ]
-        inserted = {
-            str(item_id) for item_id in self._conn.execute(self._insert_items, rows).scalars()
-        }
+        if self._conn.dialect.name == "postgresql":  # one statement, one round trip
+            found = self._conn.execute(INSERT_ITEM_ROWS, {"rows": _json_text(rows).decode()})
+        else:
+            found = self._conn.execute(self._insert_items, rows)
+        inserted = {str(item_id) for item_id in found.scalars()}
         for item in new_items:
             if item.id in inserted:
                 self._outbox.record(None, item)

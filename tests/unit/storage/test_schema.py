@@ -1,9 +1,13 @@
 """The schema can be sharded by store: every key and index of a store's data leads with its
-store id (see docs/deploy.md, "Sharding by store on Citus")."""
+store id (see docs/deploy.md, "Sharding by store on Citus"). Statements written out by hand
+name the columns the schema has."""
+
+import re
 
 from sqlalchemy import Index, PrimaryKeyConstraint, UniqueConstraint
 
-from stockroom.storage.schema import metadata
+from stockroom.storage.schema import inventory_items, metadata
+from stockroom.storage.sql import INSERT_ITEM_ROWS
 
 GLOBAL_TABLES = {
     "secrets": "one key for every store (a reference table)",
@@ -42,3 +46,10 @@ def test_the_exceptions_listed_here_still_exist():
 
     assert set(GLOBAL_TABLES) <= tables
     assert set(SWEEP_INDEXES) <= indexes
+
+
+def test_the_bulk_insert_of_items_names_every_stored_column():
+    written = re.search(r"INSERT INTO inventory_items \(([^)]*)\)", INSERT_ITEM_ROWS.text)
+    assert written is not None
+    named = [name.strip() for name in written.group(1).split(",")]
+    assert named == [c.name for c in inventory_items.columns if c.computed is None]
