@@ -107,21 +107,16 @@ def number(conn: Connection, store_id: str, rows: Sequence[Waiting]) -> None:
     (due from the moment their events were written): the sequencer's step, which SQLite's
     writers take themselves (``storage.outbox``)."""
     first, subscribers = _advance(conn, store_id, len(rows))
-    conn.execute(
-        insert(events),
-        [
-            {
-                "store_id": store_id,
-                "seq": first + offset,
-                "event_id": row.event_id,
-                "entity_id": row.entity_id,
-                "event_type": row.event_type,
-                "body": row.body,
-                "created_ms": row.created_ms,
-            }
-            for offset, row in enumerate(rows)
-        ],
-    )
+    numbered = [
+        (store_id, first + offset, row.event_id, row.entity_id, row.event_type, row.body,
+         row.created_ms)
+        for offset, row in enumerate(rows)
+    ]  # fmt: skip
+    if conn.dialect.paramstyle == "qmark":  # SQLite's writers: straight to the driver
+        conn.exec_driver_sql(_INSERT_EVENTS_QMARK, numbered)
+    else:
+        rows_as_dicts = [dict(zip(_EVENT_COLUMNS, row, strict=True)) for row in numbered]
+        conn.execute(insert(events), rows_as_dicts)
     _deliver(conn, store_id, first, rows, subscribers)
 
 
@@ -197,6 +192,16 @@ def _sequence_in_place(conn: Connection, limit: int) -> int:
     return len(waiting)
 
 
+_EVENT_COLUMNS: Final = (
+    "store_id", "seq", "event_id", "entity_id", "event_type", "body", "created_ms"
+)  # fmt: skip
+_INSERT_EVENTS_QMARK: Final = (
+    "INSERT INTO events (store_id, seq, event_id, entity_id, event_type, body, created_ms) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+"""Numbered events into the stream, for a driver of the ``?`` style: SQLite's writers take
+this step in every transaction, and ``executemany`` of plain tuples skips SQLAlchemy's
+per-row parameter processing."""
 _ANY_WAITING: Final = select(outbox.c.id).limit(1)
 _OLDEST: Final = select(outbox).order_by(outbox.c.id).limit(bindparam("limit"))
 _OLDEST_HEADS: Final = (
