@@ -128,6 +128,9 @@ def serve(  # options are keyword-only: typer passes them by name
         http="httptools",
         log_level="warning",
         access_log=False,
+        # Nothing here reads the client's address, so X-Forwarded-For need not rewrite it:
+        # one middleware less on every request.
+        proxy_headers=False,
         # A worker busy with requests on a loaded machine can be slow to answer the parent's
         # ping; the default 5 s would have it killed, and its requests with it.
         timeout_worker_healthcheck=30,
