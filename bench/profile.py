@@ -118,9 +118,11 @@ def main() -> None:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             time.sleep(0.5)
-            ctx.http(load.script, clients=load.clients, threads=load.threads,
-                     duration_s=args.seconds + 1, env=load.env)  # fmt: skip
+            stats = ctx.http(load.script, clients=load.clients, threads=load.threads,
+                             duration_s=args.seconds + 1, env=load.env)  # fmt: skip
             record.wait(timeout=60)
+            print(f"{stats.ops_per_s:,.0f} requests/s, p99 {stats.p99_ms:,.1f} ms, "
+                  f"the server's memory at most {stats.rss_mb:,.0f} MB")  # fmt: skip
     finally:
         target.drop()
     _summary(stacks)

@@ -18,7 +18,9 @@ Each request is `bulk/inventory-items/decrement` of 1 unit from each of L random
 (L = 1 and L = 10) out of the 100k-item store, `restrictInventory: true`; stock is ample,
 so none is refused. Throughput is in **lines** (item decrements) per second. Raw: the same
 L conditional `UPDATE ... RETURNING` in one transaction (`BEGIN IMMEDIATE` on SQLite; on
-PostgreSQL after locking the L rows with `SELECT ... ORDER BY id FOR UPDATE`)."""
+PostgreSQL after locking the L rows with `SELECT ... ORDER BY id FOR UPDATE`), one cart per
+transaction. The server applies the carts that arrive while it is writing in one
+transaction and one commit (its group commit); each cart still succeeds or fails whole."""
 
 
 def run(ctx: Context) -> Iterator[Comparison]:

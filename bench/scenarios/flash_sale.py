@@ -25,8 +25,9 @@ INSUFFICIENT_INVENTORY (428) for a fixed time. Raw: one transaction per sale,
 `UPDATE ... SET quantity = quantity - 1 ... WHERE store_id=? AND id=? AND quantity - 1 >= 0
 RETURNING ...` (PostgreSQL: after `SELECT ... FOR UPDATE`, as the backend locks rows first);
 a refusal is that UPDATE changing nothing, then the item read, then ROLLBACK. The server
-may apply sales of one item that arrive together in one transaction (its coalescer), which
-the raw side, one sale per transaction, does not."""
+applies the sales that arrive while it is writing in one transaction, one statement for the
+item and one commit (its group commit, `service/coalesce.py`), which the raw side, one sale
+per transaction, does not."""
 
 _PATH = "/stores/v3/inventory-items"
 _SELL_OUT_LIMIT_S = 600  # the sell-out ends at the first refusals; this only bounds it
