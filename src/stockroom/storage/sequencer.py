@@ -63,15 +63,18 @@ def sequence(conn: Connection, *, limit: int = BATCH, wait: bool = True) -> int:
     if conn.dialect.name == "postgresql":
         return _sequence_in_place(conn, limit)
     waiting = conn.execute(_OLDEST, {"limit": limit}).all()
-    if not waiting:
-        return 0
-    by_store: defaultdict[str, list[Any]] = defaultdict(list)
-    for row in waiting:
-        by_store[row.store_id].append(row)
-    for store_id, rows in by_store.items():
+    for store_id, rows in _by_store(waiting).items():
         number(conn, store_id, rows)
     _forget(conn, [row.id for row in waiting])
     return len(waiting)
+
+
+def _by_store(rows: Sequence[Any]) -> dict[str, list[Any]]:
+    """Outbox rows grouped by store, each group in the order given."""
+    grouped: defaultdict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row.store_id].append(row)
+    return grouped
 
 
 def sequence_all(conn: Connection) -> int:
@@ -175,9 +178,7 @@ def _sequence_in_place(conn: Connection, limit: int) -> int:
     waiting = conn.execute(_OLDEST_HEADS, {"limit": limit}).all()
     if not waiting:
         return 0
-    by_store: defaultdict[str, list[Any]] = defaultdict(list)
-    for row in waiting:
-        by_store[row.store_id].append(row)
+    by_store = _by_store(waiting)
     streams = {store_id: _advance(conn, store_id, len(rows)) for store_id, rows in by_store.items()}
     conn.execute(
         _MOVE,
