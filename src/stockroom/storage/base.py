@@ -177,10 +177,6 @@ class Storage(Protocol):
         """A write transaction that every use case on this thread joins until it ends."""
         ...
 
-    def in_request(self) -> bool:
-        """Whether this thread runs inside a request transaction."""
-        ...
-
     def access(self, *, write: bool = False) -> AbstractContextManager[SqlAccess]:
         """API keys, idempotency records and rate windows, across stores."""
         ...

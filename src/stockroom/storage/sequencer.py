@@ -24,7 +24,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, text, upda
 
 from stockroom.domain.webhooks import DeliveryState
 
-from .schema import deliveries, event_streams, events, outbox
+from .schema import deliveries, event_streams, outbox
 
 __all__ = ["BATCH", "Waiting", "any_waiting", "new_stream", "number", "sequence", "sequence_all"]
 
@@ -107,19 +107,16 @@ def _lock(conn: Connection, *, wait: bool) -> bool:
 
 def number(conn: Connection, store_id: str, rows: Sequence[Waiting]) -> None:
     """Give a store's events the next numbers of its stream, in order, and their deliveries
-    (due from the moment their events were written): the sequencer's step, which SQLite's
-    writers take themselves (``storage.outbox``)."""
+    (due from the moment their events were written): the sequencer's step on SQLite, which
+    its writers take themselves (``storage.outbox``). PostgreSQL's sequencer moves events
+    in place instead (``_sequence_in_place``)."""
     first, subscribers = _advance(conn, store_id, len(rows))
     numbered = [
         (store_id, first + offset, row.event_id, row.entity_id, row.event_type, row.body,
          row.created_ms)
         for offset, row in enumerate(rows)
     ]  # fmt: skip
-    if conn.dialect.paramstyle == "qmark":  # SQLite's writers: straight to the driver
-        conn.exec_driver_sql(_INSERT_EVENTS_QMARK, numbered)
-    else:
-        rows_as_dicts = [dict(zip(_EVENT_COLUMNS, row, strict=True)) for row in numbered]
-        conn.execute(insert(events), rows_as_dicts)
+    conn.exec_driver_sql(_INSERT_EVENTS, numbered)
     _deliver(conn, store_id, first, rows, subscribers)
 
 
@@ -193,16 +190,13 @@ def _sequence_in_place(conn: Connection, limit: int) -> int:
     return len(waiting)
 
 
-_EVENT_COLUMNS: Final = (
-    "store_id", "seq", "event_id", "entity_id", "event_type", "body", "created_ms"
-)  # fmt: skip
-_INSERT_EVENTS_QMARK: Final = (
+_INSERT_EVENTS: Final = (
     "INSERT INTO events (store_id, seq, event_id, entity_id, event_type, body, created_ms) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-"""Numbered events into the stream, for a driver of the ``?`` style: SQLite's writers take
-this step in every transaction, and ``executemany`` of plain tuples skips SQLAlchemy's
-per-row parameter processing."""
+"""Numbered events into the stream, in SQLite's ``?`` style: its writers take this step in
+every transaction, and ``executemany`` of plain tuples skips SQLAlchemy's per-row
+parameter processing."""
 _ANY_WAITING: Final = select(outbox.c.id).limit(1)
 _OLDEST: Final = select(outbox).order_by(outbox.c.id).limit(bindparam("limit"))
 _OLDEST_HEADS: Final = (

@@ -662,10 +662,6 @@ class SqlStorage:
             finally:
                 self._ambient.tx = None
 
-    def in_request(self) -> bool:
-        """Whether this thread runs inside a request transaction."""
-        return getattr(self._ambient, "tx", None) is not None
-
     def _joined(self, store_id: str) -> SqlTransaction | None:
         tx: SqlTransaction | None = getattr(self._ambient, "tx", None)
         if tx is not None and tx.store_id != store_id:

@@ -67,7 +67,7 @@ class SqliteStorage(SqlStorage):
         super().__init__(engine, now_ms=now_ms)
         self.busy_timeout_ms = busy_timeout_ms
         self._writers = Turns()
-        self._processes = ProcessTurns(f"{database}-writers") if _is_file(database) else None
+        self._processes = ProcessTurns(f"{database}-writers" if _is_file(database) else None)
 
     @contextmanager
     def _turn(self, *, write: bool) -> Iterator[None]:
@@ -79,16 +79,12 @@ class SqliteStorage(SqlStorage):
         with self._writers.turn(timeout_s=self.busy_timeout_ms / 1000) as got:
             if not got:
                 raise service_busy(self._locked_too_long())
-            if self._processes is None:
-                yield
-                return
             with self._processes.turn():
                 yield
 
     def close(self) -> None:
         super().close()
-        if self._processes is not None:
-            self._processes.close()
+        self._processes.close()
 
     def ignoring_conflicts(self, table: Any) -> Insert:
         return sqlite_insert(table).on_conflict_do_nothing()

@@ -89,10 +89,11 @@ class ProcessTurns:
     after the busy timeout. The kernel lets go of a dead process's lock.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str | None) -> None:
+        """``None``: no file to lock beside (an in-memory database); every turn is free."""
         self._fd: int | None = None
         self._depth = 0
-        if fcntl is not None:
+        if fcntl is not None and path is not None:
             try:
                 self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError:  # a read-only folder: the busy handler arbitrates instead
