@@ -22,6 +22,8 @@ app.command()(relay.relay)
 console = Console(stderr=True)
 
 _WORKER_APP = "stockroom.cli.worker:application"
+_HTTP_PROTOCOL = "stockroom.cli.http:HttpProtocol"
+"""uvicorn's httptools protocol, each response sent in one write (see ``cli/http.py``)."""
 
 DatabaseOption = Annotated[
     str | None,
@@ -125,7 +127,9 @@ def serve(  # options are keyword-only: typer passes them by name
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=_HTTP_PROTOCOL,
+        # No "server" header: one header less to validate and send on every response.
+        server_header=False,
         log_level="warning",
         access_log=False,
         # Nothing here reads the client's address, so X-Forwarded-For need not rewrite it:
