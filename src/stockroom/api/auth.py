@@ -8,9 +8,11 @@ request must bring one (``Authorization: <key>``, or ``Bearer <key>``), as the S
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
 
 import anyio.to_thread
 from starlette.requests import Request
@@ -32,6 +34,7 @@ ADMIN: Literal["admin"] = "admin"
 Required = Access | Literal["admin"]
 SITE_HEADER = "wix-site-id"
 _STORE_ID_MAX = 64
+_T = TypeVar("_T")
 
 
 class Unauthenticated(StockroomError):
@@ -55,6 +58,8 @@ class Guard:
     gatekeeper: Gatekeeper
     default_store_id: str
     admin_key: str | None = None
+    _lookups: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
+    """The database reads in flight, by what they look up (see ``_once``)."""
 
     async def store_for(self, request: Request, required: Required) -> str:
         """The store a request may act on. Raises ``Unauthenticated``, ``PermissionDenied``,
@@ -72,14 +77,14 @@ class Guard:
         if self.admin_key is None:
             keys_exist = self.gatekeeper.known_keys_exist()
             if keys_exist is None:
-                keys_exist = await anyio.to_thread.run_sync(self.gatekeeper.keys_exist)
+                keys_exist = await self._once("keys exist", self.gatekeeper.keys_exist)
             if not keys_exist:
                 return named or self.default_store_id  # open: no key has been issued yet
         if secret is None:
             raise Unauthenticated("an API key is required: send it in the Authorization header")
         known, key = self.gatekeeper.known_key(secret)
         if not known:
-            key = await anyio.to_thread.run_sync(self.gatekeeper.key_for, secret)
+            key = await self._once(f"key {secret}", lambda: self.gatekeeper.key_for(secret))
         if key is None:
             raise Unauthenticated("the API key is not valid or has been revoked")
         if named is not None and named != key.store_id:
@@ -96,6 +101,24 @@ class Guard:
         if retry_after is not None:
             raise RateLimited(retry_after)
         return key.store_id
+
+    async def _once(self, what: str, lookup: Callable[[], _T]) -> _T:
+        """``lookup()`` on a worker thread, run once for every request that asks for ``what``
+        while it runs. When a cached answer expires under load, every request in flight
+        misses it together; one database read then refreshes it, rather than one each."""
+        pending = self._lookups.get(what)
+        if pending is None:
+            pending = asyncio.ensure_future(anyio.to_thread.run_sync(lookup))
+            self._lookups[what] = pending
+            pending.add_done_callback(lambda done: self._forget(what, done))
+        # A caller that goes away must not cancel the read the others wait for.
+        result: _T = await asyncio.shield(pending)
+        return result
+
+    def _forget(self, what: str, done: asyncio.Future[Any]) -> None:
+        del self._lookups[what]
+        if not done.cancelled():
+            done.exception()  # retrieved, so a failure nobody awaited is not logged as lost
 
 
 def _secret(request: Request) -> str | None:
