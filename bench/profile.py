@@ -93,6 +93,7 @@ def main() -> None:
     parser.add_argument("load", choices=LOADS)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, help="concurrent clients (default: the load's)")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     out = Path(__file__).parent / "out" / f"profile-{args.load}-{args.backend}"
@@ -110,6 +111,7 @@ def main() -> None:
         with Server(target.url, out / "server.log") as server:
             ctx = Context(QUICK, target, server, out, support.locks_rows)
             load = _prepare(ctx, args.load)
+            clients = args.clients or load.clients
             stacks = out / "stacks.txt"
             record = subprocess.Popen(
                 [spy, "record", "--pid", str(server.pid), "--rate", str(_SAMPLE_RATE),
@@ -118,7 +120,8 @@ def main() -> None:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             time.sleep(0.5)
-            stats = ctx.http(load.script, clients=load.clients, threads=load.threads,
+            threads = None if load.threads is None else min(load.threads, clients)
+            stats = ctx.http(load.script, clients=clients, threads=threads,
                              duration_s=args.seconds + 1, env=load.env)  # fmt: skip
             record.wait(timeout=60)
             print(f"{stats.ops_per_s:,.0f} requests/s, p99 {stats.p99_ms:,.1f} ms, "
