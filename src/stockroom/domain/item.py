@@ -34,6 +34,9 @@ __all__ = [
 
 QUANTITY_MIN: Final = -99_999
 QUANTITY_MAX: Final = 99_999
+QUANTITY_UNTRACKED_SORTS_AS: Final = QUANTITY_MIN - 1
+"""Where an item without a quantity (tracked by the in-stock flag) sorts among quantities:
+below every one, so first ascending and last descending, as every missing value sorts."""
 PREORDER_LIMIT_MAX: Final = 100_000
 PREORDER_LIMIT_DEFAULT: Final = 100_000
 PREORDER_COUNTER_MAX: Final = 99_999

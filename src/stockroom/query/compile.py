@@ -20,6 +20,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     not_,
     or_,
     select,
@@ -37,7 +38,15 @@ from .fields import Field, Kind
 from .filter import All, AnyOf, Compare, Node, Not
 from .sorting import Order
 
-__all__ = ["after_key", "column_of", "like_prefix", "lowered", "order_by", "where"]
+__all__ = [
+    "after_key",
+    "column_of",
+    "like_prefix",
+    "lowered",
+    "order_by",
+    "sort_key_of",
+    "where",
+]
 
 
 def column_of(field: Field) -> ColumnElement[Any]:
@@ -45,6 +54,17 @@ def column_of(field: Field) -> ColumnElement[Any]:
     if field.column == "track_quantity":
         return items.c.quantity.is_not(None)
     return metadata.tables[field.table].c[field.column]
+
+
+def sort_key_of(field: Field) -> ColumnElement[Any]:
+    """The SQL expression a field sorts by: its column, or for a field whose missing value
+    has a stand-in (``Field.missing_sorts_as``), ``COALESCE(column, stand-in)``. The stand-in
+    is a constant in the SQL text, not a parameter, so that the expression is the one its
+    index is built on, which both databases match by text."""
+    column = column_of(field)
+    if field.missing_sorts_as is None:
+        return column
+    return func.coalesce(column, literal_column(str(field.missing_sorts_as), Integer))
 
 
 def lowered(expression: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
@@ -79,22 +99,30 @@ def where(node: Node, dialect: str) -> ColumnElement[bool]:
 
 
 def _scalar_condition(node: Compare, dialect: str) -> ColumnElement[bool]:
-    column = column_of(node.field)
-    op, value = node.op, node.value
-    present = column.is_not(None) if node.field.nullable else true()
+    field, op, value = node.field, node.op, node.value
+    column = column_of(field)
+    missing: ColumnElement[bool] = column.is_(None)
+    if field.missing_sorts_as is not None:
+        # Conditions on the sort key, which equals the column wherever the column has a
+        # value: its index then answers them too. Missing is the stand-in; present, above it.
+        column = sort_key_of(field)
+        stand_in = literal_column(str(field.missing_sorts_as), Integer)
+        missing, present = column == stand_in, column > stand_in
+    else:
+        present = column.is_not(None) if field.nullable else true()
     if op == "$exists":
-        return present if value else column.is_(None)
+        return present if value else missing
     if op == "$isEmpty":
-        empty = or_(column.is_(None), column == "")
+        empty = or_(missing, column == "")
         return empty if value else not_(empty)
     if op == "$eq":
-        return column.is_(None) if value is None else and_(present, column == value)
+        return missing if value is None else and_(present, column == value)
     if op == "$ne":
-        return column.is_not(None) if value is None else or_(column.is_(None), column != value)
+        return not_(missing) if value is None else or_(missing, column != value)
     if op in ("$in", "$hasSome"):
         return and_(present, column.in_(value)) if value else false()
     if op == "$nin":
-        return or_(column.is_(None), column.not_in(value)) if value else true()
+        return or_(missing, column.not_in(value)) if value else true()
     if op == "$startsWith":
         pattern = like_prefix(value.lower())
         return and_(present, lowered(column, dialect).like(pattern, escape="\\"))
@@ -145,8 +173,8 @@ def order_by(order: Order) -> list[UnaryExpression[Any]]:
     """ORDER BY clauses: missing values first ascending, last descending, then ``id``."""
     clauses = []
     for key in order.total:
-        column = column_of(key.field)
-        if not key.field.nullable:
+        column = sort_key_of(key.field)
+        if not _may_be_null(key.field):
             # No NULLS clause where there are no NULLs: PostgreSQL then walks the index.
             clauses.append(column.asc() if key.direction == "ASC" else column.desc())
         else:
@@ -165,8 +193,9 @@ def after_key(order: Order, last: Sequence[Any]) -> ColumnElement[bool]:
     which both databases answer as an index range.
     """
     keys = order.total
-    if all(not k.field.nullable for k in keys) and len({k.direction for k in keys}) == 1:
-        columns = tuple_(*(column_of(k.field) for k in keys))
+    last = [_key_value(key.field, value) for key, value in zip(keys, last, strict=True)]
+    if all(not _may_be_null(k.field) for k in keys) and len({k.direction for k in keys}) == 1:
+        columns = tuple_(*(sort_key_of(k.field) for k in keys))
         values = tuple_(
             *(literal(v, column_of(k.field).type) for k, v in zip(keys, last, strict=True))
         )
@@ -174,8 +203,8 @@ def after_key(order: Order, last: Sequence[Any]) -> ColumnElement[bool]:
     alternatives = []
     equal_so_far: list[ColumnElement[bool]] = []
     equal: ColumnElement[bool]
-    for key, value in zip(order.total, last, strict=True):
-        column = column_of(key.field)
+    for key, value in zip(keys, last, strict=True):
+        column = sort_key_of(key.field)
         after: ColumnElement[bool]
         if value is None:
             after = column.is_not(None) if key.direction == "ASC" else false()
@@ -185,7 +214,7 @@ def after_key(order: Order, last: Sequence[Any]) -> ColumnElement[bool]:
             bound = literal(value, column.type)
             if key.direction == "ASC":
                 after = column > bound
-            elif key.field.nullable:
+            elif _may_be_null(key.field):
                 after = or_(column < bound, column.is_(None))
             else:
                 after = column < bound
@@ -193,3 +222,13 @@ def after_key(order: Order, last: Sequence[Any]) -> ColumnElement[bool]:
         alternatives.append(and_(*equal_so_far, after))
         equal_so_far.append(equal)
     return or_(*alternatives)
+
+
+def _may_be_null(field: Field) -> bool:
+    """Whether the field's sort key can be NULL."""
+    return field.nullable and field.missing_sorts_as is None
+
+
+def _key_value(field: Field, value: Any) -> Any:
+    """A field's value as its sort key holds it."""
+    return field.missing_sorts_as if value is None and field.missing_sorts_as is not None else value

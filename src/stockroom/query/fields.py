@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Final
 
+from stockroom.domain.item import QUANTITY_UNTRACKED_SORTS_AS
+
 __all__ = [
     "FIELDS",
     "INVENTORY",
@@ -62,6 +64,11 @@ class Field:
     searchable: bool = False
     nullable: bool = False
     values: frozenset[str] = frozenset()  # the allowed values of an ENUM
+    missing_sorts_as: int | None = None
+    """For a nullable number: a value below every one the column can hold, which stands in
+    for a missing value in the field's sort key, ``COALESCE(column, missing_sorts_as)``.
+    Ordered the same as the column with missing values first, the key holds no NULL, so one
+    plain index (``storage.schema``) serves sorts both ways, cursor pages and ranges."""
 
     @property
     def operators(self) -> frozenset[str]:
@@ -79,7 +86,13 @@ FIELDS: Final[dict[str, Field]] = {
         Field("productId", "product_id", Kind.STRING),
         Field("createdDate", "created_ms", Kind.DATE),
         Field("updatedDate", "updated_ms", Kind.DATE),
-        Field("quantity", "quantity", Kind.NUMBER, nullable=True),
+        Field(
+            "quantity",
+            "quantity",
+            Kind.NUMBER,
+            nullable=True,
+            missing_sorts_as=QUANTITY_UNTRACKED_SORTS_AS,
+        ),
         Field("inStock", "in_stock", Kind.BOOL, nullable=True),
         Field("trackQuantity", "track_quantity", Kind.BOOL),
         Field("availabilityStatus", "availability_status", Kind.ENUM, values=AVAILABILITY_VALUES),

@@ -25,9 +25,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeEngine
+
+from stockroom.domain.item import QUANTITY_UNTRACKED_SORTS_AS
 
 __all__ = [
     "AVAILABILITY_SQL",
@@ -145,9 +149,19 @@ inventory_items = Table(
     Index(None, "store_id", "created_ms", "id"),
     Index(None, "store_id", "updated_ms", "id"),
     Index(None, "store_id", "availability_status", "created_ms"),
-    Index(None, "store_id", "quantity"),
     Index(None, "store_id", "product_name"),
 )
+
+QUANTITY_SORT_KEY: Final = func.coalesce(
+    inventory_items.c.quantity, literal_column(str(QUANTITY_UNTRACKED_SORTS_AS), Integer)
+)
+"""What a quantity sorts by (``query.compile.sort_key_of`` writes the same expression):
+no NULL in it, so its index serves sorts both ways, cursor pages and quantity ranges on
+both databases (SQLite puts NULLs first, PostgreSQL last, and SQLite builds no index
+``NULLS FIRST``)."""
+
+Index("ix_inventory_items_store_id_quantity_key", inventory_items.c.store_id, QUANTITY_SORT_KEY,
+      inventory_items.c.id)  # fmt: skip
 
 secrets = Table(
     "secrets",
