@@ -85,29 +85,49 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def where(node: Node, dialect: str) -> ColumnElement[bool]:
-    """The WHERE condition of a filter tree."""
+def where(
+    node: Node, dialect: str, *, present: frozenset[str] = frozenset()
+) -> ColumnElement[bool]:
+    """The WHERE condition of a filter tree. ``present``: the paths of fields a sibling
+    condition already requires to have a value."""
     if isinstance(node, All):
-        return and_(true(), *(where(part, dialect) for part in node.parts))
+        known = frozenset(
+            p.field.path for p in node.parts if isinstance(p, Compare) and _leaves_out_missing(p)
+        )
+        return and_(true(), *(where(part, dialect, present=known) for part in node.parts))
     if isinstance(node, AnyOf):
         return or_(false(), *(where(part, dialect) for part in node.parts))
     if isinstance(node, Not):
         return not_(where(node.part, dialect))
     if node.field.kind is Kind.ARRAY:
         return _array_condition(node, dialect)
-    return _scalar_condition(node, dialect)
+    return _scalar_condition(node, dialect, present_known=node.field.path in present)
 
 
-def _scalar_condition(node: Compare, dialect: str) -> ColumnElement[bool]:
+def _leaves_out_missing(node: Compare) -> bool:
+    """Whether ``node`` compares a field's sort key with values above its stand-in for a
+    missing value, and so can hold only where the field has a value."""
+    stand_in = node.field.missing_sorts_as
+    if stand_in is None or node.op not in ("$eq", "$gt", "$gte", "$in", "$hasSome"):
+        return False
+    values = node.value if isinstance(node.value, list | tuple) else [node.value]
+    return bool(values) and all(isinstance(v, int | float) and v > stand_in for v in values)
+
+
+def _scalar_condition(node: Compare, dialect: str, *, present_known: bool) -> ColumnElement[bool]:
     field, op, value = node.field, node.op, node.value
     column = column_of(field)
     missing: ColumnElement[bool] = column.is_(None)
     if field.missing_sorts_as is not None:
         # Conditions on the sort key, which equals the column wherever the column has a
-        # value: its index then answers them too. Missing is the stand-in; present, above it.
+        # value: its index then answers them too. Missing is the stand-in; present, above it,
+        # a lower bound of the index range. That bound is left out where the condition or a
+        # sibling's leaves out the stand-in anyway: SQLite bounds a range by one lower bound
+        # only, and could take it rather than the comparison's own.
         column = sort_key_of(field)
         stand_in = literal_column(str(field.missing_sorts_as), Integer)
-        missing, present = column == stand_in, column > stand_in
+        missing = column == stand_in
+        present = true() if present_known or _leaves_out_missing(node) else column > stand_in
     else:
         present = column.is_not(None) if field.nullable else true()
     if op == "$exists":
