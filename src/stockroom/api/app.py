@@ -82,6 +82,7 @@ def create_app(settings: Settings, *, storage: SqlStorage | None = None) -> Star
         guard,
         limiter,
         large_requests=asyncio.Semaphore(settings.large_requests),
+        searches=CapacityLimiter(settings.searches),
         wake_jobs=runner.wake if runner else lambda: None,
         idempotency_ttl_ms=settings.idempotency_ttl_ms,
     )

@@ -109,11 +109,14 @@ def _post_and_get(
     handle: Callable[[Call], Any],
     request: type[msgspec.Struct],
     response: type[msgspec.Struct],
+    *,
+    search: bool = False,
 ) -> tuple[Operation, Operation]:
     """The documented POST, and the GET with a ``.r`` parameter that the SDK sends."""
+    read = Access.INVENTORY_READ
     return (
-        Operation(name, "POST", path, handle, request, response, Access.INVENTORY_READ),
-        Operation(f"{name}ByGet", "GET", path, handle, request, response, Access.INVENTORY_READ),
+        Operation(name, "POST", path, handle, request, response, read, search=search),
+        Operation(f"{name}ByGet", "GET", path, handle, request, response, read, search=search),
     )
 
 
@@ -121,7 +124,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *_post_and_get("QueryInventoryItems", "/inventory-items/query", query_items,
                    wire.QueryRequest, wire.QueryResponse),
     *_post_and_get("SearchInventoryItems", "/inventory-items/search", search_items,
-                   wire.SearchRequest, wire.SearchResponse),
+                   wire.SearchRequest, wire.SearchResponse, search=True),
     *_post_and_get("CountInventoryItems", "/inventory-items/count", count_items,
                    wire.CountRequest, wire.CountResponse),
 )  # fmt: skip

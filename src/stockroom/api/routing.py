@@ -81,6 +81,9 @@ class Operation:
     """Tried first, on the event loop, for a request without an idempotency key: answers
     without taking a worker thread (the coalesced stock changes), or returns ``None`` to
     send the request to ``handle``."""
+    search: bool = False
+    """A search, whose aggregations read every match: run a few at a time, on the threads of
+    ``Served.searches`` rather than those of every other request."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,10 @@ class Served:
     """Admits requests with large bodies a few at a time: a thousand-item bulk request costs
     megabytes from decoding to answering, and sixty-four of them waiting on the database
     at once would cost the process hundreds."""
+    searches: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(4))
+    """The worker threads searches run on. Each holds the database's working memory for its
+    groups and sorts (SQLite's in the process) while it runs: sixty-four at once took a
+    SQLite-backed process past 300 MB, and two cores run no more of them any faster."""
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -154,7 +161,8 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
                 return _raw_response(answer, status, replayed=replayed)
             result = None if op.on_loop is None else await op.on_loop(call)
             if result is None:
-                result = await anyio.to_thread.run_sync(op.handle, call, limiter=served.limiter)
+                limiter = served.searches if op.search else served.limiter
+                result = await anyio.to_thread.run_sync(op.handle, call, limiter=limiter)
         except Unavailable as error:
             log.warning("%s answered %s: %s", op.name, status_of(error), error.description)
             return error_response(error)
