@@ -20,7 +20,6 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    literal_column,
     not_,
     or_,
     select,
@@ -57,14 +56,10 @@ def column_of(field: Field) -> ColumnElement[Any]:
 
 
 def sort_key_of(field: Field) -> ColumnElement[Any]:
-    """The SQL expression a field sorts by: its column, or for a field whose missing value
-    has a stand-in (``Field.missing_sorts_as``), ``COALESCE(column, stand-in)``. The stand-in
-    is a constant in the SQL text, not a parameter, so that the expression is the one its
-    index is built on, which both databases match by text."""
-    column = column_of(field)
-    if field.missing_sorts_as is None:
-        return column
-    return func.coalesce(column, literal_column(str(field.missing_sorts_as), Integer))
+    """The column a field sorts by: its own, or its ``sort_column``."""
+    if field.sort_column is None:
+        return column_of(field)
+    return metadata.tables[field.table].c[field.sort_column]
 
 
 def lowered(expression: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
@@ -118,14 +113,14 @@ def _scalar_condition(node: Compare, dialect: str, *, present_known: bool) -> Co
     field, op, value = node.field, node.op, node.value
     column = column_of(field)
     missing: ColumnElement[bool] = column.is_(None)
-    if field.missing_sorts_as is not None:
+    if field.sort_column is not None and field.missing_sorts_as is not None:
         # Conditions on the sort key, which equals the column wherever the column has a
         # value: its index then answers them too. Missing is the stand-in; present, above it,
         # a lower bound of the index range. That bound is left out where the condition or a
         # sibling's leaves out the stand-in anyway: SQLite bounds a range by one lower bound
         # only, and could take it rather than the comparison's own.
         column = sort_key_of(field)
-        stand_in = literal_column(str(field.missing_sorts_as), Integer)
+        stand_in = literal(field.missing_sorts_as, Integer)
         missing = column == stand_in
         present = true() if present_known or _leaves_out_missing(node) else column > stand_in
     else:
@@ -246,7 +241,7 @@ def after_key(order: Order, last: Sequence[Any]) -> ColumnElement[bool]:
 
 def _may_be_null(field: Field) -> bool:
     """Whether the field's sort key can be NULL."""
-    return field.nullable and field.missing_sorts_as is None
+    return field.nullable and field.sort_column is None
 
 
 def _key_value(field: Field, value: Any) -> Any:

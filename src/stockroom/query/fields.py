@@ -64,11 +64,12 @@ class Field:
     searchable: bool = False
     nullable: bool = False
     values: frozenset[str] = frozenset()  # the allowed values of an ENUM
+    sort_column: str | None = None
     missing_sorts_as: int | None = None
-    """For a nullable number: a value below every one the column can hold, which stands in
-    for a missing value in the field's sort key, ``COALESCE(column, missing_sorts_as)``.
-    Ordered the same as the column with missing values first, the key holds no NULL, so one
-    plain index (``storage.schema``) serves sorts both ways, cursor pages and ranges."""
+    """For a nullable number: a generated column that holds the field's value, or where it
+    has none ``missing_sorts_as``, a value below every one it can hold. Ordered as the field
+    with missing values first, it holds no NULL, so one plain index on it serves sorts both
+    ways, cursor pages (a row comparison) and ranges, on both databases."""
 
     @property
     def operators(self) -> frozenset[str]:
@@ -91,6 +92,7 @@ FIELDS: Final[dict[str, Field]] = {
             "quantity",
             Kind.NUMBER,
             nullable=True,
+            sort_column="quantity_key",
             missing_sorts_as=QUANTITY_UNTRACKED_SORTS_AS,
         ),
         Field("inStock", "in_stock", Kind.BOOL, nullable=True),

@@ -25,8 +25,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    func,
-    literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeEngine
@@ -138,6 +136,10 @@ inventory_items = Table(
     Column("brand_id", _text(36)),
     Column("brand_name", _text(50)),
     Column("direct_category_ids", _Json),
+    # What a quantity sorts by (``query.fields``, ``sort_column``): no NULL in it, so one index
+    # serves sorts both ways, cursor pages (a row comparison) and ranges, on both databases.
+    # Virtual on SQLite (its index stores it), stored on PostgreSQL (which has no other kind).
+    Column("quantity_key", Integer, Computed(f"COALESCE(quantity, {QUANTITY_UNTRACKED_SORTS_AS})")),
     PrimaryKeyConstraint("store_id", "id"),
     UniqueConstraint("store_id", "variant_id", "location_id"),
     CheckConstraint("(quantity IS NULL) <> (in_stock IS NULL)", name="one_tracking_method"),
@@ -149,19 +151,9 @@ inventory_items = Table(
     Index(None, "store_id", "created_ms", "id"),
     Index(None, "store_id", "updated_ms", "id"),
     Index(None, "store_id", "availability_status", "created_ms"),
+    Index(None, "store_id", "quantity_key", "id"),
     Index(None, "store_id", "product_name"),
 )
-
-QUANTITY_SORT_KEY: Final = func.coalesce(
-    inventory_items.c.quantity, literal_column(str(QUANTITY_UNTRACKED_SORTS_AS), Integer)
-)
-"""What a quantity sorts by (``query.compile.sort_key_of`` writes the same expression):
-no NULL in it, so its index serves sorts both ways, cursor pages and quantity ranges on
-both databases (SQLite puts NULLs first, PostgreSQL last, and SQLite builds no index
-``NULLS FIRST``)."""
-
-Index("ix_inventory_items_store_id_quantity_key", inventory_items.c.store_id, QUANTITY_SORT_KEY,
-      inventory_items.c.id)  # fmt: skip
 
 secrets = Table(
     "secrets",

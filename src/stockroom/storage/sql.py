@@ -133,7 +133,8 @@ def item_from_row(row: RowMapping) -> InventoryItem:
     )
 
 
-_ITEM_COLUMNS = [c for c in items.c if c.name != "availability_status"]
+_ITEM_COLUMNS = [c for c in items.c if c.computed is None]  # what the database computes, the
+# domain computes too
 
 _DEFAULT_LOCATION: Final = select(stores.c.default_location_id).where(
     stores.c.id == bindparam("store")
