@@ -9,7 +9,7 @@ directions, each cursor page (a row comparison, which SQLite also seeks on a gen
 column but not on an indexed expression) and quantity ranges, on both databases.
 
 SQLite adds the column as a virtual one, instantly; PostgreSQL stores it, rewriting the
-table under an exclusive lock (seconds per million items).
+table under an exclusive lock (11 s per million items on two cores).
 
 Revision ID: 0008
 Revises: 0007
