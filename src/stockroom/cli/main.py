@@ -128,6 +128,9 @@ def serve(  # options are keyword-only: typer passes them by name
         port=port,
         loop="uvloop",
         http=_HTTP_PROTOCOL,
+        # The API has no WebSocket routes: an Upgrade header is answered as plain HTTP, and no
+        # WebSocket protocol ever takes over a connection from ``cli/http.py``'s writes.
+        ws="none",
         # No "server" header: one header less to validate and send on every response.
         server_header=False,
         log_level="warning",
