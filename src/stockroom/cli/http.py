@@ -3,10 +3,12 @@ response in one write.
 
 uvicorn writes a response's head (status line and headers) and its body in two calls to the
 transport, and each is a ``send`` system call and a TCP segment of its own, which the client
-must read separately. Under load that was a quarter of the event loop's time with the GIL
-held. Here the connection's writes made during one turn of the event loop are joined and
-leave together at the end of that turn, so a response goes out whole in one write, and
-responses that complete in the same turn on one connection (pipelining) share it.
+must read separately. Here the connection's writes made during one turn of the event loop
+are joined and leave together at the end of that turn, so a response goes out whole in one
+write, and responses that complete in the same turn on one connection (pipelining) share
+it. In one profile each of a 64-client flash sale (PostgreSQL before, SQLite after), the
+writes' share of the samples holding the GIL was 15%, then 8%; throughput stayed within the
+spread of repeated runs.
 """
 
 from __future__ import annotations

@@ -56,10 +56,10 @@ def column_of(field: Field) -> ColumnElement[Any]:
 
 
 def sort_key_of(field: Field) -> ColumnElement[Any]:
-    """The column a field sorts by: its own, or its ``sort_column``."""
-    if field.sort_column is None:
+    """The column a field sorts by: its own, or its ``sort_key``'s."""
+    if field.sort_key is None:
         return column_of(field)
-    return metadata.tables[field.table].c[field.sort_column]
+    return metadata.tables[field.table].c[field.sort_key.column]
 
 
 def lowered(expression: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
@@ -102,25 +102,25 @@ def where(
 def _leaves_out_missing(node: Compare) -> bool:
     """Whether ``node`` compares a field's sort key with values above its stand-in for a
     missing value, and so can hold only where the field has a value."""
-    stand_in = node.field.missing_sorts_as
-    if stand_in is None or node.op not in ("$eq", "$gt", "$gte", "$in", "$hasSome"):
+    key = node.field.sort_key
+    if key is None or node.op not in ("$eq", "$gt", "$gte", "$in", "$hasSome"):
         return False
     values = node.value if isinstance(node.value, list | tuple) else [node.value]
-    return bool(values) and all(isinstance(v, int | float) and v > stand_in for v in values)
+    return bool(values) and all(isinstance(v, int | float) and v > key.missing_as for v in values)
 
 
 def _scalar_condition(node: Compare, dialect: str, *, present_known: bool) -> ColumnElement[bool]:
     field, op, value = node.field, node.op, node.value
     column = column_of(field)
     missing: ColumnElement[bool] = column.is_(None)
-    if field.sort_column is not None and field.missing_sorts_as is not None:
+    if field.sort_key is not None:
         # Conditions on the sort key, which equals the column wherever the column has a
         # value: its index then answers them too. Missing is the stand-in; present, above it,
         # a lower bound of the index range. That bound is left out where the condition or a
         # sibling's leaves out the stand-in anyway: SQLite bounds a range by one lower bound
         # only, and could take it rather than the comparison's own.
         column = sort_key_of(field)
-        stand_in = literal(field.missing_sorts_as, Integer)
+        stand_in = literal(field.sort_key.missing_as, Integer)
         missing = column == stand_in
         present = true() if present_known or _leaves_out_missing(node) else column > stand_in
     else:
@@ -241,9 +241,9 @@ def after_key(order: Order, last: Sequence[Any]) -> ColumnElement[bool]:
 
 def _may_be_null(field: Field) -> bool:
     """Whether the field's sort key can be NULL."""
-    return field.nullable and field.sort_column is None
+    return field.nullable and field.sort_key is None
 
 
 def _key_value(field: Field, value: Any) -> Any:
     """A field's value as its sort key holds it."""
-    return field.missing_sorts_as if value is None and field.missing_sorts_as is not None else value
+    return field.sort_key.missing_as if value is None and field.sort_key is not None else value

@@ -21,6 +21,7 @@ __all__ = [
     "VARIANTS",
     "Field",
     "Kind",
+    "SortKey",
     "Spec",
     "field_named",
 ]
@@ -53,6 +54,17 @@ OPERATOR_ALIASES: Final = {"$le": "$lte", "$ge": "$gte"}
 
 
 @dataclass(frozen=True, slots=True)
+class SortKey:
+    """For a nullable number: a generated ``column`` that holds the field's value, or where
+    it has none ``missing_as``, a value below every one it can hold. Ordered as the field
+    with missing values first, it holds no NULL, so one plain index on it serves sorts both
+    ways, cursor pages (a row comparison) and ranges, on both databases."""
+
+    column: str
+    missing_as: int
+
+
+@dataclass(frozen=True, slots=True)
 class Field:
     """One queryable field: its REST path, storage column and what may be done with it."""
 
@@ -64,12 +76,7 @@ class Field:
     searchable: bool = False
     nullable: bool = False
     values: frozenset[str] = frozenset()  # the allowed values of an ENUM
-    sort_column: str | None = None
-    missing_sorts_as: int | None = None
-    """For a nullable number: a generated column that holds the field's value, or where it
-    has none ``missing_sorts_as``, a value below every one it can hold. Ordered as the field
-    with missing values first, it holds no NULL, so one plain index on it serves sorts both
-    ways, cursor pages (a row comparison) and ranges, on both databases."""
+    sort_key: SortKey | None = None
 
     @property
     def operators(self) -> frozenset[str]:
@@ -92,8 +99,7 @@ FIELDS: Final[dict[str, Field]] = {
             "quantity",
             Kind.NUMBER,
             nullable=True,
-            sort_column="quantity_key",
-            missing_sorts_as=QUANTITY_UNTRACKED_SORTS_AS,
+            sort_key=SortKey("quantity_key", QUANTITY_UNTRACKED_SORTS_AS),
         ),
         Field("inStock", "in_stock", Kind.BOOL, nullable=True),
         Field("trackQuantity", "track_quantity", Kind.BOOL),

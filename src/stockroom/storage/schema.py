@@ -136,7 +136,7 @@ inventory_items = Table(
     Column("brand_id", _text(36)),
     Column("brand_name", _text(50)),
     Column("direct_category_ids", _Json),
-    # What a quantity sorts by (``query.fields``, ``sort_column``): no NULL in it, so one index
+    # What a quantity sorts by (``query.fields``, ``SortKey``): no NULL in it, so one index
     # serves sorts both ways, cursor pages (a row comparison) and ranges, on both databases.
     # Virtual on SQLite (its index stores it), stored on PostgreSQL (which has no other kind).
     Column("quantity_key", Integer, Computed(f"COALESCE(quantity, {QUANTITY_UNTRACKED_SORTS_AS})")),

@@ -133,8 +133,8 @@ def item_from_row(row: RowMapping) -> InventoryItem:
     )
 
 
-_ITEM_COLUMNS = [c for c in items.c if c.computed is None]  # what the database computes, the
-# domain computes too
+# What the database computes (availability, the quantity's sort key), the domain computes too.
+_ITEM_COLUMNS = [c for c in items.c if c.computed is None]
 
 _DEFAULT_LOCATION: Final = select(stores.c.default_location_id).where(
     stores.c.id == bindparam("store")
