@@ -302,3 +302,18 @@ def test_a_hanging_receiver_holds_up_neither_stock_changes_nor_other_subscriptio
 
     assert max(took) < 0.5  # the relay waits 0.5 s for the hanging receiver; changes never do
     assert caught_up < 5  # well before the hanging receiver would have answered once
+
+
+def test_a_round_says_whether_it_found_events_to_number(inventory, make_relay):
+    """The relay looks again soon (``numbering_ms``) after a round that numbered events, and
+    only after ``idle_ms`` otherwise. SQLite's writers number their own events, so only
+    PostgreSQL's outbox ever holds any."""
+    relay = make_relay(inventory.storage, settings=FAST)
+    create(inventory)
+    numbers_later = inventory.storage.engine.dialect.name == "postgresql"
+
+    first = relay._round()
+    second = relay._round()
+
+    assert first == (0, numbers_later)  # no webhook: nothing to send either way
+    assert second == (0, False)  # the first round numbered them all

