@@ -59,6 +59,11 @@ class LiveServer:
         self.stop()  # leave no server behind, workers included
         raise RuntimeError(f"server did not become healthy:\n{log.read_text()}")
 
+    @property
+    def pid(self) -> int:
+        """The ``stockroom serve`` process's id."""
+        return self._process.pid
+
     def kill(self) -> None:
         """Stop the server the hard way (SIGKILL), as a crash or power cut would."""
         self._process.kill()

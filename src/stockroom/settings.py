@@ -36,7 +36,7 @@ class Settings:
     admin_key: str | None = None
     coalesce: bool = True
     idempotency_ttl_ms: int = 24 * 3_600_000
-    # Events and webhooks (docs/events.md): the relay inside `serve`, and its figures.
+    # Events and webhooks (docs/events.md): the relay beside `serve`, and its figures.
     run_relay: bool = True
     relay_workers: int = 2
     relay_batch: int = 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from typing import Annotated
 
 import typer
@@ -11,6 +12,7 @@ from rich.console import Console
 from stockroom.settings import DEFAULT_DATABASE_URL, Settings
 
 from . import keys, locations, relay, webhooks
+from .companion import RelayProcess
 
 __all__ = ["app"]
 
@@ -102,24 +104,45 @@ def serve(  # options are keyword-only: typer passes them by name
     ] = None,
 ) -> None:
     """Serve the inventory API over HTTP."""
-    import uvicorn
-
     settings = Settings.from_env(
         database_url=database, migrate_on_start=migrate, database_pool_size=pool_size
     )
     if settings.migrate_on_start:
         _migrate(settings)  # once, here, rather than racing in every worker
     _refuse_open_exposure(settings, host, allow_open=allow_open)
-    # Workers are fresh processes that read their settings from the environment.
+    # Workers, and the relay, are fresh processes that read their settings from the
+    # environment. The workers run no relay of their own: one runs beside them.
     os.environ.update(
         STOCKROOM_DATABASE_URL=settings.database_url,
         STOCKROOM_MIGRATE_ON_START="false",
         STOCKROOM_DATABASE_POOL_SIZE=str(settings.database_pool_size),
+        STOCKROOM_RUN_RELAY="false",
     )
     console.print(
         f"[bold]stockroom[/] serving http://{host}:{port} with {workers} "
         f"worker{'s' if workers > 1 else ''} on [cyan]{_shown(settings.database_url)}[/]"
     )
+    # uvicorn answers SIGTERM by shutting down, then raises it again with the handler it
+    # found: this one, so that the relay is stopped before the process exits.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    beside = RelayProcess() if settings.run_relay else None
+    if beside is not None:
+        beside.start()
+    try:
+        _serve(host, port, workers)
+    finally:
+        if beside is not None:
+            beside.stop()
+
+
+def _exit_on_sigterm(signum: int, _: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    """uvicorn serving the API's workers until it is stopped (SIGTERM, Ctrl-C)."""
+    import uvicorn
+
     uvicorn.run(
         _WORKER_APP,
         factory=True,

@@ -1,14 +1,15 @@
 """``stockroom relay``: deliver webhook events, in a process of its own.
 
-``stockroom serve`` runs a relay inside each server process by default
-(``STOCKROOM_RUN_RELAY=false`` turns that off); this command runs one on its own, beside or
-instead of those. Any number may run against one database: they share the work and never
+``stockroom serve`` runs one beside its workers by default (``cli.companion``;
+``STOCKROOM_RUN_RELAY=false`` turns that off); this command runs one on its own, beside or
+instead of that. Any number may run against one database: they share the work and never
 send a delivery twice while its lease lasts.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from typing import Annotated
@@ -52,6 +53,14 @@ def relay(  # options are keyword-only: typer passes them by name
         typer.Option(min=100, help="Per request to a receiver (default 5000).", show_default=False),
     ] = None,
     once: Annotated[bool, typer.Option("--once", help="Send what is due now, then exit.")] = False,
+    exit_with: Annotated[
+        int | None,
+        typer.Option(
+            help="Stop, as on SIGTERM, once the process with this id is no longer this "
+            "relay's parent (how `serve` keeps its relay from outliving it).",
+            hidden=True,
+        ),
+    ] = None,
 ) -> None:
     """Deliver webhook events until stopped (SIGTERM or Ctrl-C finish the batches in hand)."""
     from stockroom.service.context import now_ms
@@ -84,9 +93,23 @@ def relay(  # options are keyword-only: typer passes them by name
         stopping = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stopping.set())
+        if exit_with is not None:
+            _stop_when_orphaned(exit_with, stopping)
         err.print(f"[bold]stockroom relay[/] {worker.owner}: {settings.relay_workers} workers")
         worker.start()
         stopping.wait()
         worker.stop()
     finally:
         storage.close()
+
+
+def _stop_when_orphaned(parent_pid: int, stopping: threading.Event) -> None:
+    """Set ``stopping`` once ``parent_pid`` is no longer this process's parent: it exited,
+    and this process was handed to another (checked every half second)."""
+
+    def watch() -> None:
+        while not stopping.wait(0.5):
+            if os.getppid() != parent_pid:
+                stopping.set()
+
+    threading.Thread(target=watch, name="stockroom-relay-parent", daemon=True).start()
