@@ -1,7 +1,8 @@
 """CPU and memory of the serving processes, sampled from /proc while a load runs.
 
 CPU is the growth of ``utime + stime`` over the wall time of the measurement, as a percent
-of one core (this machine's ceiling is 100 x cores). Memory is the peak ``VmRSS`` seen.
+of one core (this machine's ceiling is 100 x cores), summed over the processes. Memory is
+the peak ``VmRSS`` seen of any one process (the target is per server worker).
 PostgreSQL is counted as the backends connected to the benchmark's database and the WAL
 writer; other databases on the same server (other people's tests) are left out, but the
 machine's total busy time is reported beside, to show when something else competed.
@@ -122,7 +123,7 @@ class _Sampler:
         app = self._app_pids()
         self._take(app, self._app_start, self._app_last)
         self._take(self._db_pids(), self._db_start, self._db_last)
-        self.peak_rss_mb = max(self.peak_rss_mb, sum(_rss_mb(pid) for pid in app))
+        self.peak_rss_mb = max([self.peak_rss_mb, *(_rss_mb(pid) for pid in app)])
 
     def _run(self) -> None:
         while not self._stop.wait(_INTERVAL_S):

@@ -37,11 +37,12 @@ METHOD: Final = """\
 - **ratio** = HTTP / raw: for throughput, the share of the database's own speed the API
   delivers (1.0 = no overhead); for latency, how many times longer the API takes.
 - **CPU** is the growth of user+system time over the measurement, in % of one core
-  (ceiling: 100 x cores), sampled from /proc: the app process, plus every `postgres`
-  process on PostgreSQL (the PostgreSQL part in brackets). For raw SQLite it is the driver
-  process, in which the database runs. **RSS** is the peak resident memory of the app
-  process (raw: of the SQLite driver process; PostgreSQL's own memory is shared buffers and
-  is not counted).
+  (ceiling: 100 x cores), sampled from /proc: the app's processes (the server and the
+  webhook relay it runs beside it), plus every `postgres` process on PostgreSQL (the
+  PostgreSQL part in brackets). For raw SQLite it is the driver process, in which the
+  database runs. **RSS** is the peak resident memory of the largest app process, the
+  server's worker (raw: of the SQLite driver process; PostgreSQL's own memory is shared
+  buffers and is not counted).
 - **machine CPU** is every process on the machine meanwhile (the server, the database, wrk
   or pgbench, and anything else running): when it is well above the CPU of the serving
   side plus the load generator's, something else competed for the cores, and that row's
