@@ -1,8 +1,10 @@
 """The SQL a query compiles to returns exactly what the in-memory evaluator says, page by
 page through every cursor, on every backend."""
 
+import gc
 import uuid
 from dataclasses import replace
+from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,6 +15,7 @@ from stockroom.query.filter import parse_time_zone
 from stockroom.query.plan import plan_from_cursor, plan_request
 from stockroom.query.search import search_matches
 from stockroom.service.queries import CURSOR_KEY, find_page
+from stockroom.storage import pages
 from tests.factories import an_item
 from tests.query_strategies import filters, searches, sorts, stored_items
 
@@ -82,6 +85,53 @@ def test_every_page_of_a_query_is_what_the_evaluator_expects(
     seen = [item.id for page in pages for item in page.items]
     assert seen == [item.id for item in expected]
     assert all(page.items for page in pages[:-1])
+
+
+@examples
+@given(
+    items=st.lists(stored_items(), max_size=25),
+    raw_filter=filters,
+    raw_sort=sorts,
+    limit=st.integers(1, 7),
+)
+def test_pages_read_by_walking_the_order_are_what_the_evaluator_expects(
+    inventory, *, items, raw_filter, raw_sort, limit
+):
+    """With "few" at two matches and walks of five rows, SQLite's pages take every path of
+    ``storage.pages``: its own plan, a walk that fills the page, a walk that does not."""
+    store_id, stored = stock(inventory.storage, items)
+    plan = plan_request(
+        "query", where="query", raw_filter=raw_filter, raw_sort=raw_sort, raw_search=None,
+        limit=limit, time_zone=None,
+    )  # fmt: skip
+    expected = sorted_matches(stored, plan)
+
+    with mock.patch.object(pages, "FEW", 2), mock.patch.object(pages, "WALK", 5):
+        found = walk_forward(inventory, store_id, plan)
+
+    assert [item.id for page in found for item in page.items] == [item.id for item in expected]
+
+
+def sorted_matches(stored, plan):
+    return sort_items([item for item in stored if matches(item, plan.filter)], plan.order)
+
+
+def test_a_page_leaves_no_garbage_for_the_collector(inventory):
+    """Reference cycles are freed only by the garbage collector, whose pauses show in every
+    request's latency; a page of a filtered query (each of ``storage.pages``' paths) makes
+    none."""
+    items = [an_item(quantity=index % 7) for index in range(40)]
+    store_id, _ = stock(inventory.storage, items)
+    plan = plan_request(
+        "query", where="query", raw_filter={"quantity": {"$gte": 2}}, raw_sort=None,
+        raw_search=None, limit=3, time_zone=None,
+    )  # fmt: skip
+    for few, walk in ((1_000, 20_000), (2, 30), (2, 5)):  # its own plan; walk fills; does not
+        with mock.patch.object(pages, "FEW", few), mock.patch.object(pages, "WALK", walk):
+            find_page(inventory, store_id=store_id, plan=plan)  # statements compiled, cached
+            gc.collect()
+            find_page(inventory, store_id=store_id, plan=plan)
+            assert gc.collect() == 0
 
 
 @examples

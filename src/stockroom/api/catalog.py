@@ -14,7 +14,7 @@ from stockroom.query.fields import LOCATIONS, PRODUCTS, VARIANTS
 from stockroom.query.filter import parse_filter
 from stockroom.query.plan import plan_from_cursor, plan_request
 from stockroom.service import catalog, jobs
-from stockroom.service.queries import CURSOR_KEY, paginate
+from stockroom.service.queries import CURSOR_KEY, Slice, paginate
 
 from . import wire
 from .convert import bulk_response, iso_ms, revision_from_wire
@@ -75,8 +75,9 @@ def query_products(call: Call) -> dict[str, Any]:
     query = body.query or wire.QueryIn()
     plan = _plan(call, "products", query, PRODUCTS, 100)
 
-    def fetch(tx: Any, condition: Any, order: Any, limit: int) -> list[catalog.ProductView]:
-        return catalog.views_of(tx, tx.catalog.select_products(condition, order, limit))
+    def fetch(tx: Any, part: Slice) -> list[catalog.ProductView]:
+        products = tx.catalog.select_products(part.condition, part.order_by, part.limit)
+        return catalog.views_of(tx, products)
 
     page = paginate(
         call.inventory,
@@ -238,8 +239,8 @@ def query_locations(call: Call) -> dict[str, Any]:
         call.inventory,
         store_id=call.store_id,
         plan=plan,
-        fetch=lambda tx, condition, order, limit: tx.catalog.select_locations(
-            condition, order, limit
+        fetch=lambda tx, part: tx.catalog.select_locations(
+            part.condition, part.order_by, part.limit
         ),
         key_of=lambda location: _row_key(plan, location),
     )

@@ -16,14 +16,23 @@ from sqlalchemy import ColumnElement, and_
 from stockroom.domain.item import InventoryItem
 from stockroom.query import aggregate
 from stockroom.query.compile import after_key, order_by, where
-from stockroom.query.filter import parse_filter, parse_time_zone
+from stockroom.query.filter import All, parse_filter, parse_time_zone
 from stockroom.query.plan import Plan
 from stockroom.query.search import TextSearch, parse_search, search_where
 from stockroom.storage.base import Transaction
 
 from .context import Inventory
 
-__all__ = ["CURSOR_KEY", "Page", "Rows", "count_items", "find_page", "matching", "paginate"]
+__all__ = [
+    "CURSOR_KEY",
+    "Page",
+    "Rows",
+    "Slice",
+    "count_items",
+    "find_page",
+    "matching",
+    "paginate",
+]
 
 CURSOR_KEY = "cursor-signing"
 
@@ -58,19 +67,40 @@ def find_page(
     """One page of the items a plan matches, with cursors to its neighbours."""
     results: list[dict[str, Any]] = []
 
-    def fetch(
-        tx: Transaction, condition: ColumnElement[bool], order: Any, limit: int
-    ) -> list[InventoryItem]:
+    filtered = plan.search is not None or not _matches_all(plan.filter)
+
+    def fetch(tx: Transaction, part: Slice) -> list[InventoryItem]:
         if aggregations:
-            matched = matching(plan.filter, plan.search, tx.dialect)
-            results.extend(_aggregate(tx, matched, aggregations, plan.time_zone))
-        return tx.select_items(condition, order, limit)
+            results.extend(_aggregate(tx, part.matched, aggregations, plan.time_zone))
+        matched = part.matched if filtered else None
+        return tx.select_page(matched, part.after, part.order_by, part.limit)
 
     page = paginate(inventory, store_id=store_id, plan=plan, fetch=fetch, key_of=plan.key_of)
     return Page(page.items, page.next_cursor, page.prev_cursor, results)
 
 
+def _matches_all(node: Any) -> bool:
+    """Whether a filter tree is the empty filter (every item)."""
+    return isinstance(node, All) and not node.parts
+
+
 Row = TypeVar("Row")
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """What a page reads: rows meeting ``matched``, strictly after the cursor's bound
+    ``after`` (None on a first page), in order, at most ``limit``."""
+
+    matched: ColumnElement[bool]
+    after: ColumnElement[bool] | None
+    order_by: list[Any]
+    limit: int
+
+    @property
+    def condition(self) -> ColumnElement[bool]:
+        """``matched`` and the bound, in one condition."""
+        return self.matched if self.after is None else and_(self.matched, self.after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,23 +115,22 @@ def paginate(
     *,
     store_id: str,
     plan: Plan,
-    fetch: Callable[[Transaction, ColumnElement[bool], Any, int], list[Row]],
+    fetch: Callable[[Transaction, Slice], list[Row]],
     key_of: Callable[[Row], tuple[Any, ...]],
 ) -> Rows[Row]:
     """One keyset page of whatever ``fetch`` selects, in the plan's order, with cursors.
 
-    ``fetch(tx, condition, order_by, limit)`` runs the select in one read transaction;
-    ``key_of(row)`` gives a row's values of the plan's total order, which cursors carry.
+    ``fetch(tx, slice)`` runs the select in one read transaction; ``key_of(row)`` gives a
+    row's values of the plan's total order, which cursors carry.
     """
     key = inventory.storage.secret(CURSOR_KEY)
     backwards = plan.before is not None
     order = plan.order.reversed() if backwards else plan.order
     bound = plan.before if backwards else plan.after
     with inventory.storage.reading(store_id) as tx:
-        condition = matching(plan.filter, plan.search, tx.dialect)
-        if bound is not None:
-            condition = and_(condition, after_key(order, bound))
-        rows = fetch(tx, condition, order_by(order), plan.limit + 1)
+        after = None if bound is None else after_key(order, bound)
+        matched = matching(plan.filter, plan.search, tx.dialect)
+        rows = fetch(tx, Slice(matched, after, order_by(order), plan.limit + 1))
     more = len(rows) > plan.limit
     rows = rows[: plan.limit]
     if backwards:

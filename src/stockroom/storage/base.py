@@ -112,6 +112,18 @@ class Transaction(Protocol):
         """Items of the store meeting ``condition``, in order, at most ``limit``."""
         ...
 
+    def select_page(
+        self,
+        matched: ColumnElement[bool] | None,
+        after: ColumnElement[bool] | None,
+        order_by: Sequence[Any],
+        limit: int,
+    ) -> list[InventoryItem]:
+        """A page of the store's items: those meeting ``matched`` (None: every one) strictly
+        after a cursor's bound ``after`` (None: from the first), in order, at most ``limit``;
+        read whichever way suits the matches (``storage.pages``)."""
+        ...
+
     def count_items(self, condition: ColumnElement[bool]) -> int: ...
 
     def select_rows(

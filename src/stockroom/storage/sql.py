@@ -60,6 +60,7 @@ from .catalog import SqlCatalog, summary_values
 from .events import SqlEvents
 from .jobs import SqlJobs, claim_job
 from .outbox import Outbox
+from .pages import select_page
 from .relay import SqlRelayQueue
 from .schema import event_streams, locations, secrets, stores
 from .schema import inventory_items as items
@@ -545,6 +546,24 @@ class SqlTransaction:
             .order_by(*order_by)
             .limit(limit)
         ).mappings()
+        return [item_from_row(row) for row in rows]
+
+    def select_page(
+        self,
+        matched: ColumnElement[bool] | None,
+        after: ColumnElement[bool] | None,
+        order_by: Sequence[Any],
+        limit: int,
+    ) -> list[InventoryItem]:
+        rows = select_page(
+            self._conn,
+            _ITEM_COLUMNS,
+            store=items.c.store_id == self._store_id,
+            matched=matched,
+            after=after,
+            order_by=order_by,
+            limit=limit,
+        )
         return [item_from_row(row) for row in rows]
 
     def count_items(self, condition: ColumnElement[bool]) -> int:

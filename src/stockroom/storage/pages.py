@@ -1,0 +1,159 @@
+"""One page of filtered items in order: which way round SQLite reads it.
+
+A filtered, sorted page can be read two ways: walk the sort order's index and keep the rows
+that match until the page is full, or find every match through the filter's index and sort
+them. The first costs rows walked per match found, the second costs every match. SQLite,
+built without STAT4 (as Debian's is), cannot tell a narrow range from a broad one and
+prefers the filter's index: at a million items, ``quantity < 5`` at one location sorted
+25,000 matches (83 ms) where walking the creation order finds a page in 4,000 rows (3 ms).
+
+So, when the page's order is an index walk, SQLite first counts the matches up to ``FEW``
+(through whatever index the filter has; usually well under a millisecond). Few matches are
+left to its own plan, which sorts them. For many, it walks the first ``WALK`` rows of the
+order with the filter out of the index's reach; a page not filled by then (matches that
+cluster far along the order) goes to its own plan after all. Measured at a million items
+over HTTP, p50/p99: ``quantity < 5`` at one location 110/145 -> 8/10 ms, ``quantity`` in
+[10, 20) 17/20 -> 8/11 ms; the price, paid by matches clustered where the walk does not
+reach, ``updatedDate`` within one day 6/9 -> 15/18 ms.
+
+PostgreSQL keeps statistics of ranges and chooses for itself: counting first cost its
+common pages 2-6 ms more than they gained (measured at a million items).
+
+Nothing here builds a derived table: a subquery's or CTE's columns are made afresh for each
+statement, in reference cycles that only the garbage collector frees (about 500 objects a
+page, measured), and the collector's pauses showed in the latency of every query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    RowMapping,
+    Select,
+    UnaryExpression,
+    false,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.sql import operators
+
+from .schema import inventory_items as items
+
+__all__ = ["FEW", "WALK", "select_page", "walks_an_index"]
+
+FEW: Final = 1_000
+"""Up to this many matches count as few. Counting costs a row read per candidate the
+filter's index offers, which may be many more than match (``quantity < 5`` at one location:
+four rows read a match, 14 ms to count 5,000); past a thousand matches, walking the order
+is already the cheaper way there."""
+WALK: Final = 20_000
+"""Rows of the order walked for a page before SQLite's own plan is left to answer."""
+
+_MODIFIERS: Final = {
+    operators.asc_op: "asc",
+    operators.desc_op: "desc",
+    operators.nulls_first_op: "nulls_first",
+    operators.nulls_last_op: "nulls_last",
+}
+
+
+def _walkable_orders() -> frozenset[tuple[str, ...]]:
+    """The column sequences some index of ``inventory_items`` holds in order after the
+    store: an ORDER BY on one of them is an index walk."""
+    found = set()
+    for index in items.indexes:
+        names = tuple(column.name for column in index.columns)
+        if names[:1] == ("store_id",):
+            found.add(names[1:])
+    return frozenset(found)
+
+
+_WALKABLE: Final = _walkable_orders()
+
+
+def _parts(clause: Any) -> tuple[Any, list[str]]:
+    """An ORDER BY clause as its column and the modifiers applied to it, innermost first."""
+    applied: list[str] = []
+    while isinstance(clause, UnaryExpression) and clause.modifier in _MODIFIERS:
+        applied.insert(0, _MODIFIERS[clause.modifier])
+        clause = clause.element
+    return clause, applied
+
+
+def walks_an_index(order_by: Sequence[Any]) -> bool:
+    """Whether the ORDER BY clauses read one index in order (after the store)."""
+    columns = [_parts(clause)[0] for clause in order_by]
+    if not all(isinstance(column, Column) for column in columns):
+        return False
+    return tuple(column.name for column in columns) in _WALKABLE
+
+
+def select_page(
+    conn: Connection,
+    columns: Sequence[Column[Any]],
+    *,
+    store: ColumnElement[bool],
+    matched: ColumnElement[bool] | None,
+    after: ColumnElement[bool] | None,
+    order_by: Sequence[Any],
+    limit: int,
+) -> list[RowMapping]:
+    """Up to ``limit`` rows of ``columns``: the store's items meeting ``matched`` (None: no
+    filter) strictly after the cursor's bound ``after`` (None: from the start), in order."""
+    bound = [store] if after is None else [store, after]
+    plain = select(*columns).where(*bound).order_by(*order_by).limit(limit)
+    if matched is None:
+        return _rows(conn, plain)
+    plain = plain.where(matched)
+    if conn.dialect.name != "sqlite" or not walks_an_index(order_by):
+        return _rows(conn, plain)
+    counted = select(literal(1)).where(*bound, matched).limit(FEW + 1).subquery()
+    if conn.execute(select(func.count()).select_from(counted)).scalar_one() > FEW:
+        walked = _walk(conn, columns, bound=bound, matched=matched, order_by=order_by, limit=limit)
+        if walked is not None:
+            return walked
+    return _rows(conn, plain)
+
+
+def _rows(conn: Connection, statement: Select[Any]) -> list[RowMapping]:
+    return list(conn.execute(statement).mappings())
+
+
+def _walk(
+    conn: Connection,
+    columns: Sequence[Column[Any]],
+    *,
+    bound: list[ColumnElement[bool]],
+    matched: ColumnElement[bool],
+    order_by: Sequence[Any],
+    limit: int,
+) -> list[RowMapping] | None:
+    """The page from the first ``WALK`` rows of the order (and any tied with the last of
+    them on the first key), or None if they do not fill it.
+
+    The filter goes in as ``coalesce(filter, false)``, the same condition to a WHERE clause,
+    but a function call, whose terms no index can serve: the order's index is then the only
+    one to read. The walk's end is a bound on the first key alone, which the index seeks
+    as it does the cursor's (a row comparison would serve as well, but SQLAlchemy builds one
+    in reference cycles)."""
+    first, applied = _parts(order_by[0])
+    edge = conn.execute(
+        select(first).where(*bound).order_by(*order_by).offset(WALK - 1).limit(1)
+    ).scalar()
+    within: list[ColumnElement[bool]] = []
+    if edge is not None:
+        within.append(first >= edge if "desc" in applied else first <= edge)
+    statement = (
+        select(*columns)
+        .where(*bound, *within, func.coalesce(matched, false()))
+        .order_by(*order_by)
+        .limit(limit)
+    )
+    rows = _rows(conn, statement)
+    return rows if len(rows) == limit or edge is None else None
