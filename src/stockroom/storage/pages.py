@@ -7,8 +7,10 @@ built without STAT4 (as Debian's is), cannot tell a narrow range from a broad on
 prefers the filter's index: at a million items, ``quantity < 5`` at one location sorted
 25,000 matches (83 ms) where walking the creation order finds a page in 4,000 rows (3 ms).
 
-So, when the page's order is an index walk, SQLite first counts the matches up to ``FEW``
-(through whatever index the filter has; usually well under a millisecond). Few matches are
+So, when the page's order is an index walk and the filter compares a column that leads
+another index (the one SQLite will read the matches through), SQLite first counts the
+matches up to ``FEW`` (through that index; usually well under a millisecond). A filter with
+no such term, free text for one, is left to SQLite, which walks the order anyway. Few matches are
 left to its own plan, which sorts them. For many, it walks the first ``WALK`` rows of the
 order with the filter out of the index's reach; a page not filled by then (matches that
 cluster far along the order) goes to its own plan after all. Measured at a million items
@@ -30,6 +32,8 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from sqlalchemy import (
+    BinaryExpression,
+    BooleanClauseList,
     Column,
     ColumnElement,
     Connection,
@@ -45,7 +49,7 @@ from sqlalchemy.sql import operators
 
 from .schema import inventory_items as items
 
-__all__ = ["FEW", "WALK", "select_page", "walks_an_index"]
+__all__ = ["FEW", "WALK", "seeks_another_index", "select_page", "walks_an_index"]
 
 FEW: Final = 1_000
 """Up to this many matches count as few. Counting costs a row read per candidate the
@@ -75,6 +79,15 @@ def _walkable_orders() -> frozenset[tuple[str, ...]]:
 
 
 _WALKABLE: Final = _walkable_orders()
+_FOLLOWING: Final = {
+    columns[0]: frozenset(later[1] for later in _WALKABLE if later[:1] == columns[:1] and later[1:])
+    for columns in _WALKABLE
+    if columns
+}
+"""Each column that leads an index after the store: the columns that follow it in one."""
+_SEEKING: Final = frozenset(
+    {operators.eq, operators.lt, operators.le, operators.gt, operators.ge, operators.in_op}
+)
 
 
 def _parts(clause: Any) -> tuple[Any, list[str]]:
@@ -84,6 +97,24 @@ def _parts(clause: Any) -> tuple[Any, list[str]]:
         applied.insert(0, _MODIFIERS[clause.modifier])
         clause = clause.element
     return clause, applied
+
+
+def seeks_another_index(condition: Any, order_by: Sequence[Any]) -> bool:
+    """Whether one of the AND-ed terms of ``condition`` compares a column that leads an
+    index after the store, other than the order's first: an index SQLite may read the
+    matches through, to sort them afterwards. Not when it is an equality and the index
+    holds the order's first column next: that index serves the filter and the order."""
+    if isinstance(condition, BooleanClauseList) and condition.operator is operators.and_:
+        return any(seeks_another_index(term, order_by) for term in condition.clauses)
+    if not isinstance(condition, BinaryExpression) or condition.operator not in _SEEKING:
+        return False
+    column = condition.left
+    if not isinstance(column, Column) or column.name not in _FOLLOWING:
+        return False
+    first = _parts(order_by[0])[0]
+    if column is first:
+        return False
+    return condition.operator is not operators.eq or first.name not in _FOLLOWING[column.name]
 
 
 def walks_an_index(order_by: Sequence[Any]) -> bool:
@@ -111,7 +142,11 @@ def select_page(
     if matched is None:
         return _rows(conn, plain)
     plain = plain.where(matched)
-    if conn.dialect.name != "sqlite" or not walks_an_index(order_by):
+    if (
+        conn.dialect.name != "sqlite"
+        or not walks_an_index(order_by)
+        or not seeks_another_index(matched, order_by)
+    ):
         return _rows(conn, plain)
     counted = select(literal(1)).where(*bound, matched).limit(FEW + 1).subquery()
     if conn.execute(select(func.count()).select_from(counted)).scalar_one() > FEW:
