@@ -94,4 +94,23 @@ def test_a_page_holds_the_same_items_whichever_way_it_is_read(inventory, matchin
     if inventory.storage.engine.dialect.name == "sqlite":
         assert set(walked) == outcomes
     else:
-        assert walked == []  # PostgreSQL chooses for itself
+        assert walked == []  # PostgreSQL never walks
+
+
+@pytest.mark.parametrize("few", [-1, 10**9])  # never few enough; always
+def test_on_postgresql_a_page_sorted_after_filtering_holds_the_same_items(inventory, few):
+    """PostgreSQL sorts the matches after filtering when its planner expects few, and
+    otherwise plans the page itself; either way the pages are the evaluator's."""
+    items = [
+        an_item(location_id=LOCATIONS[age % 2], quantity=age % 7, created_ms=START_MS - age * 1000)
+        for age in range(40)
+    ]
+    store_id = stock(inventory.storage, items)
+    plan = plan_request(
+        "query", where="query", raw_filter={"quantity": {"$gte": 2, "$lt": 6}}, raw_sort=None,
+        raw_search=None, limit=3, time_zone=None,
+    )  # fmt: skip
+    expected = [i.id for i in sort_items([i for i in items if matches(i, plan.filter)], plan.order)]
+
+    with mock.patch.object(pages, "FEW_ESTIMATED", few):
+        assert every_page(inventory, store_id, plan) == expected

@@ -21,11 +21,12 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from psycopg.errors import LockNotAvailable
-from sqlalchemy import Connection, Insert, create_engine
+from sqlalchemy import Connection, Insert, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
+from .pages import explaining
 from .sql import SqlStorage
 
 __all__ = ["DEFAULT_POOL_SIZE", "DEFAULT_POOL_TIMEOUT_MS", "PostgresStorage", "postgres_url"]
@@ -74,6 +75,7 @@ class PostgresStorage(SqlStorage):
             isolation_level="READ COMMITTED",
             connect_args={"application_name": "stockroom", "connect_timeout": 10},
         )
+        event.listen(engine, "before_cursor_execute", explaining, retval=True)
         super().__init__(engine, now_ms=now_ms)
 
     def ignoring_conflicts(self, table: Any) -> Insert:

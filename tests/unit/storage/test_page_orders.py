@@ -1,5 +1,5 @@
-"""Which pages SQLite may read by walking their order (``storage.pages``): an order that is
-a walk of one index, and a filter SQLite would otherwise read through another index."""
+"""Which pages ``storage.pages`` reads otherwise than by the database's own plan: those whose
+order is a walk of one index and whose filter would be read through another index."""
 
 import pytest
 
