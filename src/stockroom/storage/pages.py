@@ -38,6 +38,7 @@ measured), and the collector's pauses showed in the latency of every query.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -123,8 +124,8 @@ def _parts(clause: Any) -> tuple[Any, list[str]]:
 
 def seeks_another_index(condition: Any, order_by: Sequence[Any]) -> bool:
     """Whether one of the AND-ed terms of ``condition`` compares a column that leads an
-    index after the store, other than the order's first: an index SQLite may read the
-    matches through, to sort them afterwards. Not when it is an equality and the index
+    index after the store, other than the order's first: an index the database may read
+    the matches through, to sort them afterwards. Not when it is an equality and the index
     holds the order's first column next: that index serves the filter and the order."""
     if isinstance(condition, BooleanClauseList) and condition.operator is operators.and_:
         return any(seeks_another_index(term, order_by) for term in condition.clauses)
@@ -203,18 +204,19 @@ def explaining(  # noqa: PLR0917 - the signature SQLAlchemy calls
     return statement, parameters
 
 
-_PLUS_NOTHING: Final = {
-    columns[0]: items.c[columns[0]] + 0 for columns in _WALKABLE if len(columns) > 1
-}
-"""Each column that an order walks first, plus nothing: made once, since building an
-expression with a literal makes objects in reference cycles."""
+@cache
+def _plus_nothing(column: str) -> ColumnElement[Any]:
+    """A (number) column plus nothing: made once per column, since building an expression
+    with a literal makes objects in reference cycles."""
+    return items.c[column] + 0
 
 
 def _sorted_after_filtering(statement: Select[Any], order_by: Sequence[Any]) -> Select[Any]:
     """``statement`` ordered by its first key plus nothing: the same order, which no index
-    can give, so the matches are found first and then sorted."""
+    can give, so the matches are found first and then sorted. (The orders that walk an
+    index begin with a number: a creation or update time, or the quantity's sort key.)"""
     first, applied = _parts(order_by[0])
-    ordered: Any = _PLUS_NOTHING[first.name]
+    ordered: Any = _plus_nothing(first.name)
     for name in applied:
         ordered = getattr(ordered, name)()
     return statement.order_by(None).order_by(ordered, *order_by[1:])
