@@ -38,13 +38,6 @@ class RelayProcess:
         self._stopping = threading.Event()
         self._process: subprocess.Popen[bytes] | None = None
         self._watcher = threading.Thread(target=self._watch, name="stockroom-relay-watch")
-        self.starts = 0
-        """How many times the relay was started (restarts are the rest)."""
-
-    @property
-    def pid(self) -> int | None:
-        with self._lock:
-            return None if self._process is None else self._process.pid
 
     def start(self) -> None:
         """Start the relay, and the thread that restarts it if it exits."""
@@ -72,7 +65,6 @@ class RelayProcess:
             if self._stopping.is_set():
                 return
             self._process = subprocess.Popen(command)  # noqa: S603 - our own command
-            self.starts += 1
 
     def _watch(self) -> None:
         while not self._stopping.is_set():

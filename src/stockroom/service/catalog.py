@@ -207,9 +207,10 @@ def _apply_inventory(
 
 def _view(tx: Transaction, product: Product) -> ProductView:
     default_location = tx.default_location_id()
-    items = tx.select_items(
+    items = tx.select_page(
         (inventory_items.c.product_id == product.id)
         & (inventory_items.c.location_id == default_location),
+        None,
         [inventory_items.c.id],
         len(product.variants) + 1,
     )

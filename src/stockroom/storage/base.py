@@ -106,12 +106,6 @@ class Transaction(Protocol):
         """The SQL dialect, for the query compiler: ``sqlite`` or ``postgresql``."""
         ...
 
-    def select_items(
-        self, condition: ColumnElement[bool], order_by: Sequence[Any], limit: int
-    ) -> list[InventoryItem]:
-        """Items of the store meeting ``condition``, in order, at most ``limit``."""
-        ...
-
     def select_page(
         self,
         matched: ColumnElement[bool] | None,

@@ -167,12 +167,11 @@ def select_page(
     plain = plain.where(matched)
     if not walks_an_index(order_by) or not seeks_another_index(matched, order_by):
         return _rows(conn, plain)
+    candidates = select(literal(1)).where(*bound, matched)
     if conn.dialect.name == "postgresql":
-        matches = _estimated_rows(conn, select(literal(1)).where(*bound, matched))
-        return _rows(
-            conn, _sorted_after_filtering(plain, order_by) if matches <= FEW_ESTIMATED else plain
-        )
-    counted = select(literal(1)).where(*bound, matched).limit(FEW + 1).subquery()
+        few = _estimated_rows(conn, candidates) <= FEW_ESTIMATED
+        return _rows(conn, _sorted_after_filtering(plain, order_by) if few else plain)
+    counted = candidates.limit(FEW + 1).subquery()
     if conn.execute(select(func.count()).select_from(counted)).scalar_one() > FEW:
         walked = _walk(conn, columns, bound=bound, matched=matched, order_by=order_by, limit=limit)
         if walked is not None:

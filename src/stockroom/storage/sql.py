@@ -534,20 +534,6 @@ class SqlTransaction:
         with self._outbox.savepoint(), self._conn.begin_nested():
             yield
 
-    def select_items(
-        self,
-        condition: ColumnElement[bool],
-        order_by: Sequence[Any],
-        limit: int,
-    ) -> list[InventoryItem]:
-        rows = self._conn.execute(
-            select(*_ITEM_COLUMNS)
-            .where(items.c.store_id == self._store_id, condition)
-            .order_by(*order_by)
-            .limit(limit)
-        ).mappings()
-        return [item_from_row(row) for row in rows]
-
     def select_page(
         self,
         matched: ColumnElement[bool] | None,
