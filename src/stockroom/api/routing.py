@@ -102,9 +102,9 @@ class Served:
     searches: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(8))
     """The worker threads searches run on. Each holds the database's working memory for its
     groups and sorts (SQLite's in the process) while it runs. Measured with a mix of searches
-    at a million items on SQLite, 64 clients: unbounded, 268 MB; eight at a time, 151 MB, at
-    the raw database's rate; four at a time, 126 MB, but the cheap searches of a mix then
-    wait behind the costly ones."""
+    at a million items on SQLite, 64 clients: unbounded, 268 MB; eight at a time, 151-202 MB
+    across runs, at the raw database's rate; four at a time, 126 MB, but the cheap searches
+    of a mix then wait behind the costly ones."""
 
 
 _ENCODER = msgspec.json.Encoder()
