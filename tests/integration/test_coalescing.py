@@ -5,11 +5,12 @@ several-process case is in ``tests/e2e/test_concurrency.py``.
 """
 
 import asyncio
+import threading
 from dataclasses import replace
 
 from stockroom.domain.errors import InsufficientInventory, NotFound
 from stockroom.domain.item import InventoryItem, Preorder
-from stockroom.service import stock
+from stockroom.service import coalesce, stock
 from stockroom.service.coalesce import MAX_BATCH_LINES, Coalescer
 from tests.factories import an_item, guid
 
@@ -229,7 +230,7 @@ def test_a_failing_write_reaches_every_waiter(inventory, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("the disk is gone")
 
-    monkeypatch.setattr("stockroom.service.coalesce._apply_batch", broken)
+    monkeypatch.setattr("stockroom.service.coalesce._apply_in", broken)
 
     async def run():
         line = stock.StockLine(item.id, 1)
@@ -245,3 +246,52 @@ def test_a_failing_write_reaches_every_waiter(inventory, monkeypatch):
 
     assert all(isinstance(o, RuntimeError) for o in outcomes)
     assert final_state(inventory, item).quantity == 10
+
+
+def test_an_embedded_batch_runs_on_the_event_loop_unless_another_writer_holds_the_lock(
+    inventory, monkeypatch
+):
+    """SQLite: on the loop's own thread when the write lock is free; on a worker thread,
+    leaving the loop free meanwhile, when another writer holds it. PostgreSQL: always on a
+    worker thread."""
+    coalesced = replace(inventory, coalescer=Coalescer())
+    item = stocked(inventory, 10)
+    threads: list[int] = []
+    apply_in = coalesce._apply_in
+
+    def recorded(*args, **kwargs):
+        threads.append(threading.get_ident())
+        return apply_in(*args, **kwargs)
+
+    monkeypatch.setattr("stockroom.service.coalesce._apply_in", recorded)
+    line = stock.StockLine(item.id, 1)
+    holding, done = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with inventory.storage.writing(STORE) as tx:
+            tx.lock_items([item.id])  # PostgreSQL's lock is the row's; SQLite's, the file's
+            holding.set()
+            done.wait(10)
+
+    async def run() -> int:
+        await stock.decrement_items_coalesced(coalesced, store_id=STORE, lines=[line])
+        holder = threading.Thread(target=other_writer)
+        holder.start()
+        holding.wait(10)
+        waiting = asyncio.ensure_future(
+            stock.decrement_items_coalesced(coalesced, store_id=STORE, lines=[line])
+        )
+        for _ in range(5):  # the loop goes on while the batch waits for the lock
+            await asyncio.sleep(0.01)
+        assert not waiting.done()
+        done.set()
+        await waiting
+        holder.join(10)
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(run())
+
+    embedded = inventory.storage.engine.dialect.name == "sqlite"
+    assert (threads[0] == loop_thread) is embedded
+    assert threads[1] != loop_thread
+    assert final_state(inventory, item).quantity == 8

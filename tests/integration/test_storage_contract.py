@@ -1,5 +1,6 @@
 """The storage contract: every backend must pass these, unchanged."""
 
+import threading
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 
@@ -182,3 +183,36 @@ def test_stock_statements_on_a_missing_item_change_nothing(storage):
     with storage.writing(STORE) as tx:
         assert tx.increment(guid(), 1, now_ms=NOW) is None
         assert tx.decrement(guid(), 1, preorder_request=False, restrict=True, now_ms=NOW) is None
+
+
+def test_writing_without_waiting_is_in_process_sqlite_only_and_never_waits(storage):
+    """SQLite's write lock free: a transaction that commits like ``writing``'s. Held by
+    another thread: ``None`` at once. PostgreSQL waits on every round trip: ``None``."""
+    item = an_item(quantity=4)
+    with storage.writing_without_waiting(STORE) as tx:
+        if storage.engine.dialect.name == "postgresql":
+            assert tx is None
+            return
+        assert tx is not None
+        tx.insert_item(replace(item, location_id=tx.default_location_id()))
+    with storage.reading(STORE) as tx:
+        assert tx.get_item(item.id) is not None
+
+    holding, done = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with storage.writing(STORE):
+            holding.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    holding.wait(10)
+    try:
+        with storage.writing_without_waiting(STORE) as tx:
+            assert tx is None
+    finally:
+        done.set()
+        thread.join(10)
+    with storage.writing_without_waiting(STORE) as tx:
+        assert tx is not None  # nothing was left held by the refusal

@@ -4,8 +4,8 @@ Stock requests by item id (increments and decrements, any number of lines) wait 
 event loop in their store's queue, in arrival order. A request that finds its store's
 queue idle starts a batch at once, alone, exactly as it would run without batching, so a
 quiet store pays nothing. Requests that arrive while a batch is being written wait for
-the next one, and the next batch applies all of them in one worker thread and one
-transaction:
+the next one, and the next batch applies all of them in one transaction (on a worker
+thread; on SQLite, on the event loop itself whenever the write lock is free):
 
 1. every item any of them names is locked and read, in id order (one statement; the order
    keeps batches of several processes, and other writers, from deadlocking);
@@ -45,6 +45,8 @@ from stockroom.domain.item import InventoryItem, Reason
 from .context import ItemResult
 
 if TYPE_CHECKING:
+    from stockroom.storage.base import Transaction
+
     from .context import Inventory
 
 __all__ = ["MAX_BATCH_LINES", "Change", "Coalescer", "Kind", "StockLine"]
@@ -139,9 +141,11 @@ class Coalescer:
         self.changes += len(batch)
         changes = [waiting.change for waiting in batch]
         try:
-            outcomes = await anyio.to_thread.run_sync(
-                _apply_batch, inventory, store_id, changes, limiter=self._limiter
-            )
+            outcomes = _apply_batch_at_once(inventory, store_id, changes)
+            if outcomes is None:
+                outcomes = await anyio.to_thread.run_sync(
+                    _apply_batch, inventory, store_id, changes, limiter=self._limiter
+                )
         except asyncio.CancelledError:
             for waiting in batch:
                 waiting.answer.cancel()
@@ -170,23 +174,41 @@ def _batch_size(queue: list[_Waiting]) -> int:
     return len(queue)
 
 
+def _apply_batch_at_once(
+    inventory: Inventory, store_id: str, changes: Sequence[Change]
+) -> list[_Outcome] | None:
+    """``_apply_batch`` right here, on the event loop, if no statement of it would wait
+    (SQLite's write lock free this instant); ``None`` if one would.
+
+    An embedded database's batch is work for this process alone: run on a worker thread,
+    it shares the interpreter with the event loop, which keeps accepting requests, and it
+    holds the write lock about twice as long. Measured with a flash sale on SQLite, one
+    process, 64 clients: 5,100-6,300 sales/s on a worker thread, 7,500-8,100 here.
+    """
+    with inventory.storage.writing_without_waiting(store_id) as tx:
+        return None if tx is None else _apply_in(tx, inventory.clock(), changes)
+
+
 def _apply_batch(inventory: Inventory, store_id: str, changes: Sequence[Change]) -> list[_Outcome]:
     """Apply the requests in arrival order, in one transaction: each its own outcome."""
     with inventory.storage.writing(store_id) as tx:
-        state = tx.lock_items([line.item_id for change in changes for line in change.lines])
-        now = inventory.clock()
-        outcomes: list[_Outcome] = []
-        written: list[tuple[InventoryItem, InventoryItem, Reason | None]] = []
-        for change in changes:
-            try:
-                results, steps = _apply(change, state, now)
-            except StockroomError as refusal:
-                outcomes.append(refusal)
-                continue
-            outcomes.append(results)
-            written += ((before, after, change.reason) for before, after in steps)
-        if written and not tx.write_changes(written):
-            raise RuntimeError("an item changed under its lock")
+        return _apply_in(tx, inventory.clock(), changes)
+
+
+def _apply_in(tx: Transaction, now: int, changes: Sequence[Change]) -> list[_Outcome]:
+    state = tx.lock_items([line.item_id for change in changes for line in change.lines])
+    outcomes: list[_Outcome] = []
+    written: list[tuple[InventoryItem, InventoryItem, Reason | None]] = []
+    for change in changes:
+        try:
+            results, steps = _apply(change, state, now)
+        except StockroomError as refusal:
+            outcomes.append(refusal)
+            continue
+        outcomes.append(results)
+        written += ((before, after, change.reason) for before, after in steps)
+    if written and not tx.write_changes(written):
+        raise RuntimeError("an item changed under its lock")
     return outcomes
 
 

@@ -183,6 +183,11 @@ class Storage(Protocol):
         """A write transaction that every use case on this thread joins until it ends."""
         ...
 
+    def writing_without_waiting(self, store_id: str) -> AbstractContextManager[Transaction | None]:
+        """``writing``, if no statement of it will wait on another writer or on a server:
+        ``None`` instead, at once, when it would (then use ``writing`` on a worker thread)."""
+        ...
+
     def access(self, *, write: bool = False) -> AbstractContextManager[SqlAccess]:
         """API keys, idempotency records and rate windows, across stores."""
         ...

@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from .migrate import WRITE_OPTION
-from .sql import SqlStorage, service_busy
+from .sql import SqlStorage, SqlTransaction, service_busy
 from .turns import ProcessTurns, Turns
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT_MS", "SqliteStorage"]
@@ -81,6 +81,22 @@ class SqliteStorage(SqlStorage):
                 raise service_busy(self._locked_too_long())
             with self._processes.turn():
                 yield
+
+    @contextmanager
+    def writing_without_waiting(self, store_id: str) -> Iterator[SqlTransaction | None]:
+        """``writing`` when the write lock is free this instant, in this process and in any
+        other: the statements then run in the process, without a wait. ``None`` otherwise."""
+        if self._joined(store_id) is not None:  # a request transaction: its own rules apply
+            yield None
+            return
+        with self._writers.turn_now() as free_here:
+            if free_here:
+                with self._processes.turn_now() as free_everywhere:
+                    if free_everywhere:
+                        with self.writing(store_id) as tx:
+                            yield tx
+                        return
+        yield None
 
     def close(self) -> None:
         super().close()

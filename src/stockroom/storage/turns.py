@@ -48,6 +48,22 @@ class Turns:
             if got:
                 self._release()
 
+    @contextmanager
+    def turn_now(self) -> Iterator[bool]:
+        """This thread's turn if it is free this instant (or already this thread's), without
+        waiting and without overtaking a waiter; yields whether it came."""
+        me = threading.get_ident()
+        with self._guard:
+            got = self._owner == me or not self._taken
+            if got:
+                self._depth = self._depth + 1 if self._owner == me else 1
+                self._taken, self._owner = True, me
+        try:
+            yield got
+        finally:
+            if got:
+                self._release()
+
     def _acquire(self, timeout_s: float) -> bool:
         me = threading.get_ident()
         with self._guard:
@@ -114,6 +130,26 @@ class ProcessTurns:
             self._depth -= 1
             if self._depth == 0:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    @contextmanager
+    def turn_now(self) -> Iterator[bool]:
+        """``turn`` if no other process holds the lock this instant; yields whether it came.
+        The caller holds its process's ``Turns``, so no other thread of this process is here."""
+        if self._fd is None or self._depth:
+            with self.turn():
+                yield True
+            return
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        self._depth = 1
+        try:
+            yield True
+        finally:
+            self._depth = 0
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         if self._fd is not None:

@@ -122,3 +122,46 @@ def test_process_turns_without_a_writable_folder_fall_back_to_no_lock(tmp_path):
     with turns.turn(), turns.turn():
         pass
     turns.close()
+
+
+def test_a_turn_taken_now_comes_only_when_it_is_free_or_already_ours():
+    turns = Turns()
+    holding, done = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with turns.turn(timeout_s=1):
+            holding.set()
+            done.wait(10)
+
+    with turns.turn_now() as free:
+        assert free
+        with turns.turn_now() as again:  # the holder's nested write
+            assert again
+    thread = threading.Thread(target=holder)
+    thread.start()
+    holding.wait(10)
+    started = time.monotonic()
+    with turns.turn_now() as taken:
+        assert not taken
+    assert time.monotonic() - started < 0.5  # refused at once, not after a wait
+    done.set()
+    thread.join(10)
+    with turns.turn(timeout_s=0.01) as after:  # a refusal holds nothing
+        assert after
+
+
+def test_a_process_turn_taken_now_is_refused_while_another_process_holds_it(tmp_path):
+    first, second = ProcessTurns(str(tmp_path / "lock")), ProcessTurns(str(tmp_path / "lock"))
+
+    with first.turn_now() as free:
+        assert free
+        with first.turn_now() as again:
+            assert again
+        with second.turn_now() as taken:
+            assert not taken
+    with second.turn_now() as free_again:
+        assert free_again
+        with first.turn_now() as taken:
+            assert not taken
+    first.close()
+    second.close()
