@@ -56,6 +56,9 @@ class EventType(StrEnum):
         return self.value.removeprefix(f"{ENTITY_FQDN}_")
 
 
+_SLUGS: Final = {kind: kind.slug for kind in EventType}
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """One event about one item: its id, type and the body subscribers receive."""
@@ -80,14 +83,16 @@ def events_for(
     ``json_of`` is ``item_json``, or a caller's memo of it: a run of changes to one item
     passes each state twice, as one change's after and the next one's before."""
 
+    event_time = iso_ms(time_ms)
+
     def event(kind: EventType, item: InventoryItem, sequence: int, part: dict[str, Any]) -> Event:
         event_id = new_id()
         body = {
             "id": event_id,
             "entityFqdn": ENTITY_FQDN,
-            "slug": kind.slug,
+            "slug": _SLUGS[kind],
             "entityId": item.id,
-            "eventTime": iso_ms(time_ms),
+            "eventTime": event_time,
             "triggeredByAnonymizeRequest": False,
             "entityEventSequence": str(sequence),
             **part,
@@ -136,8 +141,8 @@ def events_for(
 def modified_fields(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
     """Each top-level field whose value differs, with its previous value (``None`` if the
     field had none before)."""
-    return {
-        name: previous.get(name)
-        for name in (*previous, *(name for name in current if name not in previous))
-        if previous.get(name) != current.get(name)
-    }
+    changed = {name: was for name, was in previous.items() if current.get(name) != was}
+    changed.update(
+        (name, None) for name, now in current.items() if name not in previous and now is not None
+    )
+    return changed

@@ -24,6 +24,8 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, text, upda
 
 from stockroom.domain.webhooks import DeliveryState
 
+from . import driver
+from .driver import driver_of
 from .schema import deliveries, event_streams, outbox
 
 __all__ = ["BATCH", "Waiting", "any_waiting", "new_stream", "number", "sequence", "sequence_all"]
@@ -110,13 +112,21 @@ def number(conn: Connection, store_id: str, rows: Sequence[Waiting]) -> None:
     (due from the moment their events were written): the sequencer's step on SQLite, which
     its writers take themselves (``storage.outbox``). PostgreSQL's sequencer moves events
     in place instead (``_sequence_in_place``)."""
-    first, subscribers = _advance(conn, store_id, len(rows))
+    sqlite = driver_of(conn)
+    taken = None if sqlite is None else driver.advance(sqlite, store_id, len(rows))
+    if taken is None:  # another database, or a store without its stream row yet
+        first, subscribers = _advance(conn, store_id, len(rows))
+    else:
+        first, subscribers = taken[0] - len(rows) + 1, taken[1]
     numbered = [
         (store_id, first + offset, row.event_id, row.entity_id, row.event_type, row.body,
          row.created_ms)
         for offset, row in enumerate(rows)
     ]  # fmt: skip
-    conn.exec_driver_sql(_INSERT_EVENTS, numbered)
+    if sqlite is not None:
+        sqlite.executemany(_INSERT_EVENTS, numbered)
+    else:
+        conn.exec_driver_sql(_INSERT_EVENTS, numbered)
     _deliver(conn, store_id, first, rows, subscribers)
 
 

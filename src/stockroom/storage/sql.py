@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache
 from secrets import token_hex
@@ -55,6 +55,7 @@ from stockroom.domain.item import (
     Reason,
 )
 
+from . import driver
 from .access import SqlAccess
 from .catalog import SqlCatalog, summary_values
 from .events import SqlEvents
@@ -96,7 +97,7 @@ def item_values(store_id: str, item: InventoryItem) -> dict[str, Any]:
     }
 
 
-def _product_from_row(row: RowMapping) -> ProductSummary | None:
+def _product_from_row(row: Mapping[Any, Any]) -> ProductSummary | None:
     summary = ProductSummary(
         name=row["product_name"],
         variant_name=row["variant_name"],
@@ -110,7 +111,7 @@ def _product_from_row(row: RowMapping) -> ProductSummary | None:
     return None if summary == ProductSummary() else summary
 
 
-def item_from_row(row: RowMapping) -> InventoryItem:
+def item_from_row(row: Mapping[Any, Any]) -> InventoryItem:
     """The one place a stored row becomes a domain item."""
     in_stock = row["in_stock"]
     return InventoryItem(
@@ -169,21 +170,6 @@ _LOCK_ITEMS: Final = (
     .order_by(items.c.id)
 )
 _LOCK_ITEMS_LOCKED: Final = _LOCK_ITEMS.with_for_update()
-_WRITE_STOCK: Final = (
-    update(items)
-    .where(
-        items.c.store_id == _STORE,
-        items.c.id == _ITEM,
-        items.c.revision == bindparam("was"),
-    )
-    .values(
-        quantity=bindparam("quantity"),
-        preorder_counter=bindparam("counter"),
-        revision=bindparam("revision"),
-        updated_ms=_NOW,
-    )
-)
-"""A run of stock changes worked out under the item's lock, written as its last state."""
 _WRITE_STOCK_ROWS: Final = text("""
     UPDATE inventory_items AS item
     SET quantity = row.quantity, preorder_counter = row.counter, revision = row.revision,
@@ -193,7 +179,8 @@ _WRITE_STOCK_ROWS: Final = text("""
                 now bigint)
     WHERE item.store_id = :store AND item.id = row.item AND item.revision = row.was
 """)
-"""``_WRITE_STOCK`` for many items in one statement (PostgreSQL)."""
+"""A run of stock changes worked out under the items' locks, written as each item's last
+state in one statement (PostgreSQL; SQLite's is ``driver.write_stock``)."""
 _json_text = msgspec.json.Encoder().encode
 INSERT_ITEM_ROWS: Final = text("""
     INSERT INTO inventory_items (
@@ -305,6 +292,7 @@ class SqlTransaction:
         self._insert_ignoring = insert_ignoring
         self._insert_items = insert_items
         self._locks_rows = locks_rows
+        self._driver = driver.driver_of(conn)
         # One writer at a time (SQLite): number the events here rather than in the outbox.
         self._outbox = Outbox(conn, store_id, now_ms=now_ms, numbers_events=not locks_rows)
 
@@ -363,10 +351,15 @@ class SqlTransaction:
     def lock_items(self, item_ids: Sequence[str]) -> dict[str, InventoryItem]:
         if not item_ids:
             return {}
-        query = _LOCK_ITEMS_LOCKED if self._locks_rows else _LOCK_ITEMS
-        rows = self._conn.execute(query, {"store": self._store_id, "ids": sorted(set(item_ids))})
+        ids = sorted(set(item_ids))
+        rows: Iterable[Mapping[Any, Any]]
+        if self._driver is not None and len(ids) <= driver.MAX_IDS:
+            rows = driver.item_rows(self._driver, self._store_id, ids)
+        else:
+            query = _LOCK_ITEMS_LOCKED if self._locks_rows else _LOCK_ITEMS
+            rows = self._conn.execute(query, {"store": self._store_id, "ids": ids}).mappings()
         locked = {}
-        for row in rows.mappings():
+        for row in rows:
             item = item_from_row(row)
             self._outbox.saw(item)  # what the stock changes' events start from
             locked[item.id] = item
@@ -480,25 +473,25 @@ class SqlTransaction:
         for before, after, _ in changes:
             first.setdefault(before.id, before)
             last[after.id] = after
-        rows = [
-            {
-                "store": self._store_id,
-                "item": item_id,
-                "was": was.revision,
-                "quantity": last[item_id].quantity,
-                "counter": last[item_id].preorder.counter,
-                "revision": last[item_id].revision,
-                "now": last[item_id].updated_ms,
-            }
-            for item_id, was in first.items()
-        ]
-        if self._conn.dialect.name == "postgresql":  # one statement, one round trip
+        states = [(last[item_id], was.revision) for item_id, was in first.items()]
+        if self._driver is not None:  # in-process: a statement per item costs no round trip
+            written = driver.write_stock(self._driver, self._store_id, states)
+        else:  # one statement, one round trip
+            rows = [
+                {
+                    "item": after.id,
+                    "was": was,
+                    "quantity": after.quantity,
+                    "counter": after.preorder.counter,
+                    "revision": after.revision,
+                    "now": after.updated_ms,
+                }
+                for after, was in states
+            ]
             written = self._conn.execute(
                 _WRITE_STOCK_ROWS, {"store": self._store_id, "rows": _json_text(rows).decode()}
-            )
-        else:  # in-process: a statement per item costs no round trip
-            written = self._conn.execute(_WRITE_STOCK, rows)
-        if written.rowcount != len(rows):  # summed over the rows by both drivers
+            ).rowcount
+        if written != len(states):
             return False
         for before, after, reason in changes:
             self._outbox.record(before, after, reason=reason)
