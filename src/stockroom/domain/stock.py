@@ -42,7 +42,7 @@ def increment(item: InventoryItem, by: int, *, now_ms: int) -> InventoryItem:
             quantity=item.quantity,
             incrementBy=by,
         )
-    return replace(item, quantity=new_quantity, revision=item.revision + 1, updated_ms=now_ms)
+    return item.with_stock(new_quantity, now_ms=now_ms)
 
 
 def decrement(
@@ -77,12 +77,8 @@ def decrement(
                 preorderQuantity=preorder_capacity(item),
                 decrementBy=by,
             )
-        return replace(
-            item,
-            quantity=quantity - from_stock,
-            preorder=replace(item.preorder, counter=counter),
-            revision=item.revision + 1,
-            updated_ms=now_ms,
+        return item.with_stock(
+            quantity - from_stock, now_ms=now_ms, preorder=replace(item.preorder, counter=counter)
         )
     new_quantity = quantity - by
     if restrict and new_quantity < 0:
@@ -99,7 +95,7 @@ def decrement(
             quantity=quantity,
             decrementBy=by,
         )
-    return replace(item, quantity=new_quantity, revision=item.revision + 1, updated_ms=now_ms)
+    return item.with_stock(new_quantity, now_ms=now_ms)
 
 
 def _not_tracked(item: InventoryItem) -> QuantityNotTracked:
@@ -130,4 +126,4 @@ def adjust(item: InventoryItem, by: int, *, track_untracked: bool, now_ms: int) 
             "the quantity is already below zero", inventoryItemId=item.id, quantity=item.quantity
         )
     new_quantity = max(item.quantity + by, 0)
-    return replace(item, quantity=new_quantity, revision=item.revision + 1, updated_ms=now_ms)
+    return item.with_stock(new_quantity, now_ms=now_ms)
