@@ -79,7 +79,7 @@ def test_a_bulk_create_finding_sqlite_locked_past_the_busy_timeout_is_busy_and_w
     assert raised.value.code == "SERVICE_BUSY"
     assert raised.value.retry_after > 0
     assert raised.value.data == {"retryAfter": raised.value.retry_after}
-    assert isinstance(raised.value.__cause__, OperationalError)
+    assert isinstance(raised.value.__cause__, OperationalError | sqlite3.OperationalError)
     assert 0.09 <= waited < 10
     assert stored_count(impatient_sqlite) == 1
 

@@ -578,6 +578,8 @@ class SqlStorage:
     """``Storage`` over a SQLAlchemy engine; backends subclass it for their dialect."""
 
     locks_rows = False
+    driver_errors: tuple[type[Exception], ...] = ()
+    """The driver's own errors, from statements sent to it past SQLAlchemy."""
 
     def __init__(self, engine: Engine, *, now_ms: Callable[[], int]) -> None:
         self.engine = engine
@@ -617,12 +619,17 @@ class SqlStorage:
         """A connection in a transaction that commits when the block ends and rolls back when
         an exception leaves it. Raises ``ServiceBusy`` (after the rollback) when the database
         stayed locked or the pool stayed empty too long; other database errors pass through."""
+        database_errors: tuple[type[Exception], ...] = (
+            DBAPIError,
+            PoolTimeout,
+            *self.driver_errors,
+        )
         try:
             with self._turn(write=write), self.engine.connect() as raw:
                 conn = self._begin_write(raw) if write else self._begin_read(raw)
                 with conn.begin():
                     yield conn
-        except (DBAPIError, PoolTimeout) as error:
+        except database_errors as error:
             reason = self._busy_reason(error)
             if reason is None:
                 raise
