@@ -25,7 +25,7 @@ class Settings:
     migrate_on_start: bool = True
     worker_threads: int = 32
     large_requests: int = 4  # bodies over 64 KiB one process works on at once (memory)
-    searches: int = 8  # searches (a page and aggregations over every match) run at once (memory)
+    searches: int = 6  # searches (a page and aggregations over every match) run at once (memory)
     database_pool_size: int = 10  # connections per process, at most (PostgreSQL)
     # How long a request waits for the database before it is answered 503 (docs/deploy.md).
     database_busy_timeout_ms: int = 30_000  # for SQLite's write lock

@@ -99,12 +99,12 @@ class Served:
     """Admits requests with large bodies a few at a time: a thousand-item bulk request costs
     megabytes from decoding to answering, and sixty-four of them waiting on the database
     at once would cost the process hundreds."""
-    searches: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(8))
+    searches: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(6))
     """The worker threads searches run on. Each holds the database's working memory for its
     groups and sorts (SQLite's in the process) while it runs. Measured with a mix of searches
     at a million items on SQLite, 64 clients: unbounded, 268 MB; eight at a time, 151-202 MB
-    across runs, at the raw database's rate; four at a time, 126 MB, but the cheap searches
-    of a mix then wait behind the costly ones."""
+    across runs; six, 142 MB (3-5 searches a second at 16 and 64 clients, as with eight);
+    four, 126 MB, but the cheap searches of a mix then wait behind the costly ones."""
 
 
 _ENCODER = msgspec.json.Encoder()
