@@ -5,7 +5,6 @@ held past PostgreSQL's lock timeout. Other database errors are not disguised as 
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from stockroom.service import items
 from stockroom.service.context import Inventory
 from stockroom.storage import SqlStorage, open_storage
 from tests.factories import guid
+from tests.writers import another_writer
 
 NOW = 1_800_000_000_000
 STORE = "busy-store"
@@ -188,22 +188,8 @@ def test_a_writer_queued_behind_one_of_its_own_process_past_the_busy_timeout_is_
 ):
     inventory = Inventory(storage=impatient_sqlite, clock=lambda: NOW)
     items.create_item(inventory, store_id=STORE, draft=ItemDraft("p", guid(), quantity=1))
-    holding, done = threading.Event(), threading.Event()
-
-    def hold_the_write_lock() -> None:
-        with impatient_sqlite.writing(STORE):
-            holding.set()
-            done.wait(10)
-
-    holder = threading.Thread(target=hold_the_write_lock)
-    holder.start()
-    holding.wait(10)
-    try:
-        with pytest.raises(ServiceBusy):
-            items.bulk_create_items(inventory, store_id=STORE, drafts=some_drafts())
-    finally:
-        done.set()
-        holder.join(10)
+    with another_writer(impatient_sqlite, STORE), pytest.raises(ServiceBusy):
+        items.bulk_create_items(inventory, store_id=STORE, drafts=some_drafts())
 
     assert stored_count(impatient_sqlite) == 1
     assert len(items.bulk_create_items(inventory, store_id=STORE, drafts=some_drafts(3))) == 3

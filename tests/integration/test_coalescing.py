@@ -13,6 +13,7 @@ from stockroom.domain.item import InventoryItem, Preorder
 from stockroom.service import coalesce, stock
 from stockroom.service.coalesce import MAX_BATCH_LINES, Coalescer
 from tests.factories import an_item, guid
+from tests.writers import another_writer
 
 STORE = "coalescing"
 BUYERS = 24
@@ -265,28 +266,17 @@ def test_an_embedded_batch_runs_on_the_event_loop_unless_another_writer_holds_th
 
     monkeypatch.setattr("stockroom.service.coalesce._apply_in", recorded)
     line = stock.StockLine(item.id, 1)
-    holding, done = threading.Event(), threading.Event()
-
-    def other_writer() -> None:
-        with inventory.storage.writing(STORE) as tx:
-            tx.lock_items([item.id])  # PostgreSQL's lock is the row's; SQLite's, the file's
-            holding.set()
-            done.wait(10)
 
     async def run() -> int:
         await stock.decrement_items_coalesced(coalesced, store_id=STORE, lines=[line])
-        holder = threading.Thread(target=other_writer)
-        holder.start()
-        holding.wait(10)
-        waiting = asyncio.ensure_future(
-            stock.decrement_items_coalesced(coalesced, store_id=STORE, lines=[line])
-        )
-        for _ in range(5):  # the loop goes on while the batch waits for the lock
-            await asyncio.sleep(0.01)
-        assert not waiting.done()
-        done.set()
+        with another_writer(inventory.storage, STORE, locking=[item.id]):
+            waiting = asyncio.ensure_future(
+                stock.decrement_items_coalesced(coalesced, store_id=STORE, lines=[line])
+            )
+            for _ in range(5):  # the loop goes on while the batch waits for the lock
+                await asyncio.sleep(0.01)
+            assert not waiting.done()
         await waiting
-        holder.join(10)
         return threading.get_ident()
 
     loop_thread = asyncio.run(run())

@@ -1,6 +1,5 @@
 """The storage contract: every backend must pass these, unchanged."""
 
-import threading
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 
@@ -15,6 +14,7 @@ from stockroom.domain.errors import StockroomError
 from stockroom.storage.schema import inventory_items
 from tests.factories import an_item, guid
 from tests.strategies import amounts, items
+from tests.writers import another_writer
 
 STORE = "store-a"
 NOW = 1_800_000_000_000
@@ -198,21 +198,7 @@ def test_writing_without_waiting_is_in_process_sqlite_only_and_never_waits(stora
     with storage.reading(STORE) as tx:
         assert tx.get_item(item.id) is not None
 
-    holding, done = threading.Event(), threading.Event()
-
-    def other_writer() -> None:
-        with storage.writing(STORE):
-            holding.set()
-            done.wait(10)
-
-    thread = threading.Thread(target=other_writer)
-    thread.start()
-    holding.wait(10)
-    try:
-        with storage.writing_without_waiting(STORE) as tx:
-            assert tx is None
-    finally:
-        done.set()
-        thread.join(10)
+    with another_writer(storage, STORE), storage.writing_without_waiting(STORE) as tx:
+        assert tx is None
     with storage.writing_without_waiting(STORE) as tx:
         assert tx is not None  # nothing was left held by the refusal
