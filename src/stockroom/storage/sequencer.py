@@ -25,7 +25,6 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, text, upda
 from stockroom.domain.webhooks import DeliveryState
 
 from . import driver
-from .driver import driver_of
 from .schema import deliveries, event_streams, outbox
 
 __all__ = ["BATCH", "Waiting", "any_waiting", "new_stream", "number", "sequence", "sequence_all"]
@@ -112,18 +111,13 @@ def number(conn: Connection, store_id: str, rows: Sequence[Waiting]) -> None:
     (due from the moment their events were written): the sequencer's step on SQLite, which
     its writers take themselves (``storage.outbox``). PostgreSQL's sequencer moves events
     in place instead (``_sequence_in_place``)."""
-    sqlite = driver_of(conn)
-    taken = None if sqlite is None else driver.advance(sqlite, store_id, len(rows))
-    if taken is None:  # another database, or a store without its stream row yet
-        first, subscribers = _advance(conn, store_id, len(rows))
-    else:
-        first, subscribers = taken[0] - len(rows) + 1, taken[1]
+    first, subscribers = _advance(conn, store_id, len(rows))
     numbered = [
         (store_id, first + offset, row.event_id, row.entity_id, row.event_type, row.body,
          row.created_ms)
         for offset, row in enumerate(rows)
     ]  # fmt: skip
-    if sqlite is not None:
+    if (sqlite := driver.driver_of(conn)) is not None:
         sqlite.executemany(_INSERT_EVENTS, numbered)
     else:
         conn.exec_driver_sql(_INSERT_EVENTS, numbered)
@@ -143,12 +137,19 @@ class _Head(Protocol):
 
 def _advance(conn: Connection, store_id: str, count: int) -> tuple[int, list[Any]]:
     """Take the next ``count`` numbers of a store's stream: the first, and the store's
-    webhook subscribers."""
-    stream = conn.execute(_ADVANCE, {"store": store_id, "count": count}).first()
-    if stream is None:  # a store whose stream row predates nothing: make it
+    webhook subscribers. On SQLite the statement goes straight to the driver (it runs in
+    every write transaction; ``storage.driver``)."""
+    taken: tuple[int, Any] | None
+    if (sqlite := driver.driver_of(conn)) is not None:
+        taken = driver.advance(sqlite, store_id, count)
+    else:
+        stream = conn.execute(_ADVANCE, {"store": store_id, "count": count}).first()
+        taken = None if stream is None else (int(stream.last_seq), stream.subscribers)
+    if taken is None:  # a store whose stream row predates nothing: make it
         conn.execute(insert(event_streams).values(new_stream(store_id) | {"last_seq": count}))
         return 1, []
-    return int(stream.last_seq) - count + 1, list(stream.subscribers or ())
+    last, subscribers = taken
+    return last - count + 1, list(subscribers or ())
 
 
 def _deliver(

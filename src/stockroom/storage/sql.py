@@ -583,6 +583,11 @@ class SqlStorage:
 
     def __init__(self, engine: Engine, *, now_ms: Callable[[], int]) -> None:
         self.engine = engine
+        self._database_errors: tuple[type[Exception], ...] = (
+            DBAPIError,
+            PoolTimeout,
+            *self.driver_errors,
+        )
         self._now_ms = now_ms
         self._known_stores: set[str] = set()
         self._secrets: dict[str, bytes] = {}
@@ -619,17 +624,12 @@ class SqlStorage:
         """A connection in a transaction that commits when the block ends and rolls back when
         an exception leaves it. Raises ``ServiceBusy`` (after the rollback) when the database
         stayed locked or the pool stayed empty too long; other database errors pass through."""
-        database_errors: tuple[type[Exception], ...] = (
-            DBAPIError,
-            PoolTimeout,
-            *self.driver_errors,
-        )
         try:
             with self._turn(write=write), self.engine.connect() as raw:
                 conn = self._begin_write(raw) if write else self._begin_read(raw)
                 with conn.begin():
                     yield conn
-        except database_errors as error:
+        except self._database_errors as error:
             reason = self._busy_reason(error)
             if reason is None:
                 raise
