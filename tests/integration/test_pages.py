@@ -97,6 +97,29 @@ def test_a_page_holds_the_same_items_whichever_way_it_is_read(inventory, matchin
         assert walked == []  # PostgreSQL never walks
 
 
+def test_a_walk_narrowed_to_one_location_fills_pages_a_walk_of_the_store_would_not(inventory):
+    """Every other item is at the location asked for, and each of those matches: a walk of
+    the store's five newest items finds two or three of the four a page asks, a walk of the
+    location's five newest (its index holds the default order after it) finds five."""
+    items = [
+        an_item(location_id=LOCATIONS[age % 2], quantity=1, created_ms=START_MS - age * 1000)
+        for age in range(40)
+    ]
+    store_id = stock(inventory.storage, items)
+    plan = plan_request(
+        "query", where="query", raw_filter={"locationId": LOCATIONS[0], "quantity": {"$lt": 5}},
+        raw_sort=None, raw_search=None, limit=3, time_zone=None,
+    )  # fmt: skip
+    expected = [i.id for i in sort_items([i for i in items if matches(i, plan.filter)], plan.order)]
+
+    seen, walked = walks(inventory, store_id, plan)
+
+    assert seen == expected
+    if inventory.storage.engine.dialect.name == "sqlite":
+        assert len(walked) == len(expected) // 3 + 1
+        assert set(walked) == {True}
+
+
 @pytest.mark.parametrize("few", [-1, 10**9])  # never few enough; always
 def test_on_postgresql_a_page_sorted_after_filtering_holds_the_same_items(inventory, few):
     """PostgreSQL sorts the matches after filtering when its planner expects few, and

@@ -23,6 +23,13 @@ filter, free text for one, is left to the database.
   filled by then (matches that cluster far along the order) goes to its own plan after
   all, having paid for the walk. Over HTTP, p50/p99: ``quantity < 5`` at one location
   110/145 -> 13/17 ms, ``quantity`` in [10, 20) 17/20 -> 8/10 ms.
+- SQLite, when the filter also holds an equality on a column that an index holds just
+  before the order's first key (``locationId``: the (store, location, created, id)
+  index), walks that index instead, with the equality in reach of it and the rest of the
+  filter not: it visits only that location's rows, in order, and there is nothing to count
+  first. A page not filled within ``WALK`` of them goes to its own plan. ``quantity < 5``
+  at one location: 16/27 -> 6/10 ms p50/p99 over HTTP; a filter that matches none of the
+  location's rows pays for the fruitless walk (9 ms) before its own plan.
 - PostgreSQL is asked for its estimate (EXPLAIN, about half a millisecond); when it expects
   no more than ``FEW_ESTIMATED`` matches, the page is ordered by an expression no index
   holds, so the matches are found first and then sorted: ``updatedDate`` within one day
@@ -49,6 +56,7 @@ from sqlalchemy import (
     RowMapping,
     Select,
     UnaryExpression,
+    and_,
     false,
     func,
     literal,
@@ -140,6 +148,34 @@ def seeks_another_index(condition: Any, order_by: Sequence[Any]) -> bool:
     return condition.operator is not operators.eq or first.name not in _FOLLOWING[column.name]
 
 
+def _narrowing(
+    condition: ColumnElement[bool], order_by: Sequence[Any]
+) -> tuple[list[ColumnElement[bool]], ColumnElement[bool] | None]:
+    """``condition`` split in two: its AND-ed equalities on a column that some index holds
+    just before the order's first key, whose rows a walk of that index visits in order and
+    alone, and the other terms (None if there are none)."""
+    first = _parts(order_by[0])[0]
+    narrowing: list[ColumnElement[bool]] = []
+    rest: list[ColumnElement[bool]] = []
+    for term in _and_terms(condition):
+        narrows = (
+            isinstance(term, BinaryExpression)
+            and term.operator is operators.eq
+            and isinstance(term.left, Column)
+            and first.name in _FOLLOWING.get(term.left.name, ())
+        )
+        (narrowing if narrows else rest).append(term)
+    if not rest:
+        return narrowing, None
+    return narrowing, rest[0] if len(rest) == 1 else and_(*rest)
+
+
+def _and_terms(condition: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+    if isinstance(condition, BooleanClauseList) and condition.operator is operators.and_:
+        return list(condition.clauses)
+    return [condition]
+
+
 def walks_an_index(order_by: Sequence[Any]) -> bool:
     """Whether the ORDER BY clauses read one index in order (after the store)."""
     columns = [_parts(clause)[0] for clause in order_by]
@@ -171,6 +207,12 @@ def select_page(
     if conn.dialect.name == "postgresql":
         few = _estimated_rows(conn, candidates) <= FEW_ESTIMATED
         return _rows(conn, _sorted_after_filtering(plain, order_by) if few else plain)
+    narrowing, rest = _narrowing(matched, order_by)
+    if narrowing and rest is not None:
+        walked = _walk(
+            conn, columns, bound=[*bound, *narrowing], matched=rest, order_by=order_by, limit=limit
+        )
+        return walked if walked is not None else _rows(conn, plain)
     counted = candidates.limit(FEW + 1).subquery()
     if conn.execute(select(func.count()).select_from(counted)).scalar_one() > FEW:
         walked = _walk(conn, columns, bound=bound, matched=matched, order_by=order_by, limit=limit)

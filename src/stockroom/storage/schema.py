@@ -147,7 +147,7 @@ inventory_items = Table(
     CheckConstraint("preorder_counter BETWEEN 0 AND 99999", name="preorder_counter_range"),
     Index(None, "store_id", "variant_id", "created_ms", "id"),  # a filter and the default order
     Index(None, "store_id", "product_id", "created_ms", "id"),
-    Index(None, "store_id", "location_id"),
+    Index(None, "store_id", "location_id", "created_ms", "id"),
     Index(None, "store_id", "created_ms", "id"),
     Index(None, "store_id", "updated_ms", "id"),
     Index(None, "store_id", "availability_status", "created_ms"),
