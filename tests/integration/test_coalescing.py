@@ -6,6 +6,8 @@ several-process case is in ``tests/e2e/test_concurrency.py``.
 
 import asyncio
 import threading
+import time
+from contextlib import contextmanager
 from dataclasses import replace
 
 from stockroom.domain.errors import InsufficientInventory, NotFound
@@ -285,3 +287,48 @@ def test_an_embedded_batch_runs_on_the_event_loop_unless_another_writer_holds_th
     assert (threads[0] == loop_thread) is embedded
     assert threads[1] != loop_thread
     assert final_state(inventory, item).quantity == 8
+
+
+def test_on_postgresql_a_batch_begins_while_the_one_before_commits_and_still_follows_it(
+    inventory, monkeypatch
+):
+    """Where a transaction holds only its rows, the next batch need not wait for the commit
+    of the one before: it begins once that one has written, and waits on the shared item's
+    lock, so the units still go in arrival order. SQLite's batches hold the whole database
+    and run one after the other."""
+    coalesced = replace(inventory, coalescer=Coalescer())
+    item = stocked(inventory, 10)
+    steps: list[str] = []
+    writing = inventory.storage.writing
+
+    @contextmanager
+    def slow_first_commit(store_id):
+        batch = steps.count("begin") + 1
+        steps.append("begin")
+        with writing(store_id) as tx:
+            yield tx
+            if batch == 1:
+                time.sleep(0.3)
+            steps.append(f"commit {batch}")
+
+    monkeypatch.setattr(inventory.storage, "writing", slow_first_commit)
+
+    async def buy():
+        line = stock.StockLine(item.id, 1)
+        return await stock.decrement_items_coalesced(coalesced, store_id=STORE, lines=[line])
+
+    async def sale():
+        first = asyncio.ensure_future(buy())  # starts a batch alone
+        await asyncio.sleep(0.1)
+        queued = [asyncio.ensure_future(buy()) for _ in range(4)]
+        return await asyncio.gather(first, *queued)
+
+    answers = asyncio.run(sale())
+
+    assert [a[0].item.quantity for a in answers] == [9, 8, 7, 6, 5]
+    assert coalesced.coalescer.batches == 2
+    if inventory.storage.locks_rows:
+        assert steps == ["begin", "begin", "commit 1", "commit 2"]
+    else:
+        assert steps == ["begin", "commit 1", "begin", "commit 2"]
+    assert final_state(inventory, item).quantity == 5

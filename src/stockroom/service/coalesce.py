@@ -5,7 +5,8 @@ event loop in their store's queue, in arrival order. A request that finds its st
 queue idle starts a batch at once, alone, exactly as it would run without batching, so a
 quiet store pays nothing. Requests that arrive while a batch is being written wait for
 the next one, and the next batch applies all of them in one transaction (on a worker
-thread; on SQLite, on the event loop itself whenever the write lock is free):
+thread; on SQLite, on the event loop itself whenever the write lock is free; on
+PostgreSQL the next batch begins while the one before commits, see ``Coalescer._write``):
 
 1. every item any of them names is locked and read, in id order (one statement; the order
    keeps batches of several processes, and other writers, from deadlocking);
@@ -31,7 +32,7 @@ inside a request transaction and are never batched.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -80,6 +81,15 @@ class Change:
 _Outcome = list[ItemResult] | StockroomError
 
 
+@dataclass(frozen=True, slots=True)
+class _Running:
+    """A batch under way in a task of its own; ``written`` completes when it has only its
+    commit left."""
+
+    task: asyncio.Task[None]
+    written: asyncio.Future[None]
+
+
 @dataclass(slots=True)
 class _Waiting:
     change: Change
@@ -99,6 +109,8 @@ class Coalescer:
     def __init__(self, limiter: CapacityLimiter | None = None) -> None:
         self._limiter = limiter
         self._queues: dict[str, list[_Waiting]] = {}
+        self._arrivals: dict[str, asyncio.Future[None]] = {}
+        """Per store whose last batch is committing with nobody queued: a request's arrival."""
         self._writers: set[asyncio.Task[None]] = set()
         self.batches = 0
         """Batches written so far; with ``changes``, how much batching saves."""
@@ -114,6 +126,9 @@ class Coalescer:
         queue = self._queues.get(store_id)
         if queue is not None:
             queue.append(me)
+            arrival = self._arrivals.get(store_id)
+            if arrival is not None and not arrival.done():
+                arrival.set_result(None)
         else:
             self._queues[store_id] = [me]
             writer = asyncio.get_running_loop().create_task(self._write(inventory, store_id))
@@ -122,21 +137,82 @@ class Coalescer:
         return await me.answer
 
     async def _write(self, inventory: Inventory, store_id: str) -> None:
-        """Write the store's queued requests, batch after batch, until none is left."""
+        """Write the store's queued requests, batch after batch, until none is left.
+
+        Where a batch holds only the rows it changes (PostgreSQL's row locks), the next one
+        begins as soon as the one before has written them and has only its commit left:
+        that commit's round trip and flush then overlap the next batch's statements. The
+        next batch locks its items after the one before has locked and written theirs, so a
+        shared item is still changed in arrival order: its lock is granted when the batch
+        before commits (or rolls back). At most two batches of a store are in flight.
+        """
         queue = self._queues[store_id]
+        overlap = inventory.storage.locks_rows
+        committing: asyncio.Task[None] | None = None
         try:
-            while queue:
+            while queue or committing is not None:
+                if not queue:  # a batch is committing: begin the next on the first arrival
+                    assert committing is not None
+                    if await self._arrival_or(store_id, committing):
+                        committing = None
+                    continue
                 taken = _batch_size(queue)
                 batch = [w for w in queue[:taken] if not w.answer.cancelled()]
                 del queue[:taken]
-                if batch:
+                if not batch:
+                    continue
+                if not overlap:
                     await self._run(inventory, store_id, batch)
+                    continue
+                running = self._overlapping(inventory, store_id, batch)
+                await running.written
+                if committing is not None:
+                    await committing
+                committing = running.task
         finally:
             del self._queues[store_id]
+            self._arrivals.pop(store_id, None)
             for waiting in queue:  # only if this task itself was cancelled
                 waiting.answer.cancel()
 
-    async def _run(self, inventory: Inventory, store_id: str, batch: list[_Waiting]) -> None:
+    async def _arrival_or(self, store_id: str, committing: asyncio.Task[None]) -> bool:
+        """Wait for a request to join the store's queue or for ``committing`` to end;
+        whether it has ended."""
+        arrival = asyncio.get_running_loop().create_future()
+        self._arrivals[store_id] = arrival
+        try:
+            await asyncio.wait((committing, arrival), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._arrivals.pop(store_id, None)
+        return committing.done()
+
+    def _overlapping(self, inventory: Inventory, store_id: str, batch: list[_Waiting]) -> _Running:
+        """Start ``batch`` as a task of its own; ``written`` completes when it has only its
+        commit left, or has ended."""
+        loop = asyncio.get_running_loop()
+        written: asyncio.Future[None] = loop.create_future()
+
+        def signal() -> None:
+            if not written.done():
+                written.set_result(None)
+
+        def from_thread() -> None:
+            loop.call_soon_threadsafe(signal)
+
+        task = loop.create_task(self._run(inventory, store_id, batch, written=from_thread))
+        task.add_done_callback(lambda _: signal())
+        self._writers.add(task)
+        task.add_done_callback(self._writers.discard)
+        return _Running(task, written)
+
+    async def _run(
+        self,
+        inventory: Inventory,
+        store_id: str,
+        batch: list[_Waiting],
+        *,
+        written: Callable[[], None] | None = None,
+    ) -> None:
         self.batches += 1
         self.changes += len(batch)
         changes = [waiting.change for waiting in batch]
@@ -144,7 +220,7 @@ class Coalescer:
             outcomes = _apply_batch_at_once(inventory, store_id, changes)
             if outcomes is None:
                 outcomes = await anyio.to_thread.run_sync(
-                    _apply_batch, inventory, store_id, changes, limiter=self._limiter
+                    _apply_batch, inventory, store_id, changes, written, limiter=self._limiter
                 )
         except asyncio.CancelledError:
             for waiting in batch:
@@ -189,10 +265,20 @@ def _apply_batch_at_once(
         return None if tx is None else _apply_in(tx, inventory.clock(), changes)
 
 
-def _apply_batch(inventory: Inventory, store_id: str, changes: Sequence[Change]) -> list[_Outcome]:
-    """Apply the requests in arrival order, in one transaction: each its own outcome."""
+def _apply_batch(
+    inventory: Inventory,
+    store_id: str,
+    changes: Sequence[Change],
+    written: Callable[[], None] | None = None,
+) -> list[_Outcome]:
+    """Apply the requests in arrival order, in one transaction: each its own outcome.
+    ``written`` is called once every statement but the commit has run."""
     with inventory.storage.writing(store_id) as tx:
-        return _apply_in(tx, inventory.clock(), changes)
+        outcomes = _apply_in(tx, inventory.clock(), changes)
+        if written is not None:
+            tx.flush_events()
+            written()
+        return outcomes
 
 
 def _apply_in(tx: Transaction, now: int, changes: Sequence[Change]) -> list[_Outcome]:

@@ -163,6 +163,11 @@ class Transaction(Protocol):
         order. ``False`` when an item was not at that revision: then roll back."""
         ...
 
+    def flush_events(self) -> int:
+        """Write the events recorded so far (the transaction does so before it commits);
+        how many."""
+        ...
+
     def iter_items(self) -> Iterator[InventoryItem]:
         """Every item of the store, in id order (for tests, exports and checks)."""
         ...
@@ -170,6 +175,10 @@ class Transaction(Protocol):
 
 class Storage(Protocol):
     """A database holding any number of stores."""
+
+    locks_rows: bool
+    """Whether a write transaction holds only the rows it locks (PostgreSQL), rather than
+    the whole database (SQLite's write lock)."""
 
     def reading(self, store_id: str) -> AbstractContextManager[Transaction]:
         """A read-only transaction seeing one consistent snapshot."""
