@@ -293,8 +293,8 @@ def test_on_postgresql_a_batch_begins_while_the_one_before_commits_and_still_fol
     inventory, monkeypatch
 ):
     """Where a transaction holds only its rows, the next batch need not wait for the commit
-    of the one before: it begins once that one has written, and waits on the shared item's
-    lock, so the units still go in arrival order. SQLite's batches hold the whole database
+    of the one before: it begins once that one holds its locks, and waits on the shared
+    item's lock, so the units still go in arrival order. SQLite's batches hold the whole database
     and run one after the other."""
     coalesced = replace(inventory, coalescer=Coalescer())
     item = stocked(inventory, 10)

@@ -83,11 +83,11 @@ _Outcome = list[ItemResult] | StockroomError
 
 @dataclass(frozen=True, slots=True)
 class _Running:
-    """A batch under way in a task of its own; ``written`` completes when it has only its
-    commit left."""
+    """A batch under way in a task of its own; ``locked`` completes when it holds its items'
+    locks (or has ended)."""
 
     task: asyncio.Task[None]
-    written: asyncio.Future[None]
+    locked: asyncio.Future[None]
 
 
 @dataclass(slots=True)
@@ -140,11 +140,11 @@ class Coalescer:
         """Write the store's queued requests, batch after batch, until none is left.
 
         Where a batch holds only the rows it changes (PostgreSQL's row locks), the next one
-        begins as soon as the one before has written them and has only its commit left:
-        that commit's round trip and flush then overlap the next batch's statements. The
-        next batch locks its items after the one before has locked and written theirs, so a
-        shared item is still changed in arrival order: its lock is granted when the batch
-        before commits (or rolls back). At most two batches of a store are in flight.
+        begins as soon as the one before has locked its items: the rest of that batch (its
+        writes, its events, its commit's round trip and flush) then overlaps the next one's
+        statements. The next batch locks its items after the one before has locked theirs,
+        so a shared item is still changed in arrival order: its lock is granted when the
+        batch before commits (or rolls back). At most two batches of a store are in flight.
         """
         queue = self._queues[store_id]
         overlap = inventory.storage.locks_rows
@@ -165,7 +165,7 @@ class Coalescer:
                     await self._run(inventory, store_id, batch)
                     continue
                 running = self._overlapping(inventory, store_id, batch)
-                await running.written
+                await running.locked
                 if committing is not None:
                     await committing
                 committing = running.task
@@ -187,23 +187,23 @@ class Coalescer:
         return committing.done()
 
     def _overlapping(self, inventory: Inventory, store_id: str, batch: list[_Waiting]) -> _Running:
-        """Start ``batch`` as a task of its own; ``written`` completes when it has only its
-        commit left, or has ended."""
+        """Start ``batch`` as a task of its own; ``locked`` completes when it holds its items'
+        locks, or has ended."""
         loop = asyncio.get_running_loop()
-        written: asyncio.Future[None] = loop.create_future()
+        locked: asyncio.Future[None] = loop.create_future()
 
         def signal() -> None:
-            if not written.done():
-                written.set_result(None)
+            if not locked.done():
+                locked.set_result(None)
 
         def from_thread() -> None:
             loop.call_soon_threadsafe(signal)
 
-        task = loop.create_task(self._run(inventory, store_id, batch, written=from_thread))
+        task = loop.create_task(self._run(inventory, store_id, batch, locked=from_thread))
         task.add_done_callback(lambda _: signal())
         self._writers.add(task)
         task.add_done_callback(self._writers.discard)
-        return _Running(task, written)
+        return _Running(task, locked)
 
     async def _run(
         self,
@@ -211,7 +211,7 @@ class Coalescer:
         store_id: str,
         batch: list[_Waiting],
         *,
-        written: Callable[[], None] | None = None,
+        locked: Callable[[], None] | None = None,
     ) -> None:
         self.batches += 1
         self.changes += len(batch)
@@ -220,7 +220,7 @@ class Coalescer:
             outcomes = _apply_batch_at_once(inventory, store_id, changes)
             if outcomes is None:
                 outcomes = await anyio.to_thread.run_sync(
-                    _apply_batch, inventory, store_id, changes, written, limiter=self._limiter
+                    _apply_batch, inventory, store_id, changes, locked, limiter=self._limiter
                 )
         except asyncio.CancelledError:
             for waiting in batch:
@@ -269,20 +269,24 @@ def _apply_batch(
     inventory: Inventory,
     store_id: str,
     changes: Sequence[Change],
-    written: Callable[[], None] | None = None,
+    locked: Callable[[], None] | None = None,
 ) -> list[_Outcome]:
     """Apply the requests in arrival order, in one transaction: each its own outcome.
-    ``written`` is called once every statement but the commit has run."""
+    ``locked`` is called once the batch holds its items' locks."""
     with inventory.storage.writing(store_id) as tx:
-        outcomes = _apply_in(tx, inventory.clock(), changes)
-        if written is not None:
-            tx.flush_events()
-            written()
-        return outcomes
+        return _apply_in(tx, inventory.clock(), changes, locked=locked)
 
 
-def _apply_in(tx: Transaction, now: int, changes: Sequence[Change]) -> list[_Outcome]:
+def _apply_in(
+    tx: Transaction,
+    now: int,
+    changes: Sequence[Change],
+    *,
+    locked: Callable[[], None] | None = None,
+) -> list[_Outcome]:
     state = tx.lock_items([line.item_id for change in changes for line in change.lines])
+    if locked is not None:
+        locked()
     outcomes: list[_Outcome] = []
     written: list[tuple[InventoryItem, InventoryItem, Reason | None]] = []
     for change in changes:

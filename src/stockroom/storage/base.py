@@ -163,11 +163,6 @@ class Transaction(Protocol):
         order. ``False`` when an item was not at that revision: then roll back."""
         ...
 
-    def flush_events(self) -> int:
-        """Write the events recorded so far (the transaction does so before it commits);
-        how many."""
-        ...
-
     def iter_items(self) -> Iterator[InventoryItem]:
         """Every item of the store, in id order (for tests, exports and checks)."""
         ...
