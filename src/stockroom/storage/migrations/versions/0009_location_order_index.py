@@ -6,6 +6,9 @@ counting them through the quantity index first (about 10 ms at a million items, 
 once that walk can be narrowed to the location). It serves a filter by location alone in
 the default order too, as the variant and product indexes do for theirs.
 
+Writes to ``inventory_items`` wait while the index is built: 1.4 s per million items on
+PostgreSQL, about 3 s on SQLite (two cores).
+
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-03
