@@ -143,28 +143,31 @@ def seeks_another_index(condition: Any, order_by: Sequence[Any]) -> bool:
     if not isinstance(column, Column) or column.name not in _FOLLOWING:
         return False
     first = _parts(order_by[0])[0]
-    if column is first:
-        return False
-    return condition.operator is not operators.eq or first.name not in _FOLLOWING[column.name]
+    return column is not first and not _narrows(condition, first)
+
+
+def _narrows(term: Any, first: Any) -> bool:
+    """Whether ``term`` is an equality on a column that some index holds just before the
+    order's first column ``first``: that index serves the term and the order together, and
+    a walk of it visits the term's rows alone, in order."""
+    return (
+        isinstance(term, BinaryExpression)
+        and term.operator is operators.eq
+        and isinstance(term.left, Column)
+        and first.name in _FOLLOWING.get(term.left.name, ())
+    )
 
 
 def _narrowing(
     condition: ColumnElement[bool], order_by: Sequence[Any]
 ) -> tuple[list[ColumnElement[bool]], ColumnElement[bool] | None]:
-    """``condition`` split in two: its AND-ed equalities on a column that some index holds
-    just before the order's first key, whose rows a walk of that index visits in order and
-    alone, and the other terms (None if there are none)."""
+    """``condition`` split in two: its AND-ed terms that narrow a walk of the order
+    (``_narrows``), and the other terms (None if there are none)."""
     first = _parts(order_by[0])[0]
     narrowing: list[ColumnElement[bool]] = []
     rest: list[ColumnElement[bool]] = []
     for term in _and_terms(condition):
-        narrows = (
-            isinstance(term, BinaryExpression)
-            and term.operator is operators.eq
-            and isinstance(term.left, Column)
-            and first.name in _FOLLOWING.get(term.left.name, ())
-        )
-        (narrowing if narrows else rest).append(term)
+        (narrowing if _narrows(term, first) else rest).append(term)
     if not rest:
         return narrowing, None
     return narrowing, rest[0] if len(rest) == 1 else and_(*rest)
