@@ -42,12 +42,14 @@ class _Load:
     threads: int | None = None
 
 
-def _prepare(ctx: Context, load: str) -> _Load:
-    """Seed what the load needs; the wrk run that makes it."""
+def _prepare(ctx: Context, load: str, lines: int | None) -> _Load:
+    """Seed what the load needs; the wrk run that makes it (``lines`` per cart or restock,
+    or the benchmark's)."""
     items = ctx.profile.checkout_items
     if load in ("cart", "restock"):
         ctx.catalog(STORE, items, quantity=STOCK)
-        kind, lines = ("decrement", 10) if load == "cart" else ("increment", 100)
+        kind, default = ("decrement", 10) if load == "cart" else ("increment", 100)
+        lines = lines or default
         return _Load("stock.lua", {"KIND": kind, "ITEMS": items, "LINES": lines, "STORE": STORE})
     if load in ("sale", "refusals"):
         quantity = 0 if load == "refusals" else 99_999  # the most an item holds: a long sale
@@ -94,6 +96,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, help="concurrent clients (default: the load's)")
+    parser.add_argument("--lines", type=int, help="lines per cart or restock (10 and 100)")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     out = Path(__file__).parent / "out" / f"profile-{args.load}-{args.backend}"
@@ -110,7 +113,7 @@ def main() -> None:
             raise SystemExit(f"{args.backend} is not served: {support.refused}")
         with Server(target.url, out / "server.log") as server:
             ctx = Context(QUICK, target, server, out, support.locks_rows)
-            load = _prepare(ctx, args.load)
+            load = _prepare(ctx, args.load, args.lines)
             clients = args.clients or load.clients
             stacks = out / "stacks.txt"
             record = subprocess.Popen(

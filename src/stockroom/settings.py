@@ -30,6 +30,8 @@ class Settings:
     # How long a request waits for the database before it is answered 503 (docs/deploy.md).
     database_busy_timeout_ms: int = 30_000  # for SQLite's write lock
     database_pool_timeout_ms: int = 30_000  # for a free connection of the pool (PostgreSQL)
+    # A pooled connection idle longer than this is tested before use (PostgreSQL).
+    database_trust_idle_ms: int = 500
     run_jobs: bool = True
     job_lease_ms: int = 30_000
     job_batch: int = 200

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -22,6 +23,8 @@ from stockroom.domain.errors import ServiceBusy
 from stockroom.service import items
 from stockroom.service.context import Inventory
 from stockroom.storage import SqlStorage, open_storage
+from stockroom.storage.migrate import upgrade
+from stockroom.storage.postgres import PostgresStorage
 from tests.factories import guid
 from tests.writers import another_writer
 
@@ -179,6 +182,50 @@ def test_a_postgres_lock_wait_past_the_lock_timeout_is_busy_and_changes_nothing(
 
         assert isinstance(raised.value.__cause__, OperationalError)
         assert items.get_item(inventory, store_id=store_id, item_id=item.id) == item
+    finally:
+        storage.close()
+
+
+def postgres_storage(url: str, *, trust_idle_ms: int) -> PostgresStorage:
+    """One connection, so that the next transaction runs on the one a test has cut."""
+    storage = PostgresStorage(url, now_ms=lambda: NOW, pool_size=1, trust_idle_ms=trust_idle_ms)
+    upgrade(storage.engine)
+    return storage
+
+
+def cut_its_connection(storage: SqlStorage, postgres_url: str) -> None:
+    """The server ends the session of the storage's pooled connection, as a failover or a
+    restart would."""
+    with storage.engine.connect() as conn:
+        backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    admin_url = make_url(postgres_url).set(drivername="postgresql")
+    with psycopg.connect(admin_url.render_as_string(hide_password=False)) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [backend])
+
+
+def test_a_postgres_connection_idle_past_the_trusted_window_is_tested_and_replaced(
+    postgres_url,
+):
+    storage = postgres_storage(postgres_url, trust_idle_ms=0)
+    try:
+        cut_its_connection(storage, postgres_url)
+
+        assert stored_count(storage) == 0  # served on a new connection, without an error
+    finally:
+        storage.close()
+
+
+def test_a_lost_postgres_connection_used_within_the_window_is_busy_once_then_replaced(
+    postgres_url,
+):
+    storage = postgres_storage(postgres_url, trust_idle_ms=60_000)
+    try:
+        cut_its_connection(storage, postgres_url)
+        with pytest.raises(ServiceBusy) as raised:
+            stored_count(storage)
+
+        assert "connection to the database was lost" in str(raised.value)
+        assert stored_count(storage) == 0
     finally:
         storage.close()
 

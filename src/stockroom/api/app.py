@@ -58,6 +58,7 @@ def create_app(settings: Settings, *, storage: SqlStorage | None = None) -> Star
             pool_size=settings.database_pool_size,
             busy_timeout_ms=settings.database_busy_timeout_ms,
             pool_timeout_ms=settings.database_pool_timeout_ms,
+            trust_idle_ms=settings.database_trust_idle_ms,
         )
     limiter = CapacityLimiter(settings.worker_threads)
     coalescer = Coalescer(limiter) if settings.coalesce else None

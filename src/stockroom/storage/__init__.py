@@ -8,7 +8,12 @@ from sqlalchemy.engine import make_url
 
 from .base import Storage, Transaction
 from .migrate import upgrade
-from .postgres import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_MS, PostgresStorage
+from .postgres import (
+    DEFAULT_POOL_SIZE,
+    DEFAULT_POOL_TIMEOUT_MS,
+    DEFAULT_TRUST_IDLE_MS,
+    PostgresStorage,
+)
 from .sql import SqlStorage
 from .sqlite import DEFAULT_BUSY_TIMEOUT_MS, SqliteStorage
 
@@ -30,11 +35,13 @@ def open_storage(
     pool_size: int | None = None,
     busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
     pool_timeout_ms: int = DEFAULT_POOL_TIMEOUT_MS,
+    trust_idle_ms: int = DEFAULT_TRUST_IDLE_MS,
 ) -> SqlStorage:
     """Open the database at ``url`` (``sqlite:///path`` or ``postgresql://...``), upgrading
     its schema if asked. ``pool_size`` caps this process's connections (PostgreSQL); a
     request waits up to ``busy_timeout_ms`` for SQLite's write lock, or ``pool_timeout_ms``
-    for a free PostgreSQL connection, before it fails with ``ServiceBusy``.
+    for a free PostgreSQL connection, before it fails with ``ServiceBusy``; a PostgreSQL
+    connection idle in the pool longer than ``trust_idle_ms`` is tested before it is used.
 
     Raises ``ValueError`` for a URL naming any other database.
     """
@@ -48,6 +55,7 @@ def open_storage(
             now_ms=now_ms,
             pool_size=DEFAULT_POOL_SIZE if pool_size is None else pool_size,
             pool_timeout_ms=pool_timeout_ms,
+            trust_idle_ms=trust_idle_ms,
         )
     else:
         raise ValueError(
