@@ -452,6 +452,33 @@ def test_the_feed_pages_with_since_and_refuses_a_cursor_behind_what_was_pruned(i
     ]
 
 
+def test_pruning_takes_the_events_made_before_the_cutoff_at_most_a_limit_at_a_time(
+    inventory, clock
+):
+    for _ in range(7):
+        create(inventory)
+    clock.advance(1000)
+    cutoff = clock.now
+    for _ in range(3):
+        create(inventory)
+    feed(inventory)  # numbers them into the stream (on PostgreSQL, from the outbox)
+
+    def prune(through: int, limit: int) -> int:
+        with inventory.storage.relaying() as queue:
+            return queue.retention.prune_stream(
+                STORE, through=through, cutoff_ms=cutoff, limit=limit
+            )
+
+    assert prune(through=0, limit=4) == 4
+    assert prune(through=4, limit=100) == 3
+    assert prune(through=7, limit=100) == 0
+    assert [e.sequence for e in webhooks.read_feed(inventory, store_id=STORE, since=7).entries] == [
+        8,
+        9,
+        10,
+    ]
+
+
 def test_pruning_keeps_events_a_subscription_has_yet_to_receive(inventory, clock):
     hook = webhooks.create_webhook(inventory, store_id=STORE, url="http://nowhere.invalid/")
     create(inventory)

@@ -314,10 +314,11 @@ events = Table(
     Column("body", _text(), nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     PrimaryKeyConstraint("store_id", "seq"),
-    Index(None, "store_id", "created_ms"),
 )
 """Each store's event stream, numbered by the sequencer from the ``outbox``. ``body`` is the
-JSON text delivered byte for byte (and signed as such)."""
+JSON text delivered byte for byte (and signed as such). Its only index is the primary key:
+pruning finds the events past their retention by a search in sequence order
+(``storage.retention``)."""
 
 webhooks = Table(
     "webhooks",
