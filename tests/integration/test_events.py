@@ -465,9 +465,10 @@ def test_pruning_takes_the_events_made_before_the_cutoff_at_most_a_limit_at_a_ti
 
     def prune(through: int, limit: int) -> int:
         with inventory.storage.relaying() as queue:
-            return queue.retention.prune_stream(
+            pruned: int = queue.retention.prune_stream(
                 STORE, through=through, cutoff_ms=cutoff, limit=limit
             )
+            return pruned
 
     assert prune(through=0, limit=4) == 4
     assert prune(through=4, limit=100) == 3
