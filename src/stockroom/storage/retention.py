@@ -82,10 +82,10 @@ class SqlRetention:
         ``cutoff_ms``; ``after`` if there is none. A binary search of the stream by its
         primary key, a point read per step (14 for 10,000 events): a stream is numbered
         in the order its events were made, so their times rise with their numbers. (Only
-        as far as the writers' clocks agree: an event made a few milliseconds out of turn
-        may go with its neighbours, a week after both were made.) An index on the events'
-        times would answer at once, but every event written would pay to keep it, for a
-        question asked once a minute."""
+        as far as the writers' clocks agree and their transactions commit in turn: an event
+        made a few milliseconds out of turn may go with its neighbours, a week after both
+        were made.) An index on the events' times would answer at once, but every event
+        written would pay to keep it, for a question asked once a minute."""
         low, high = after, upto
         while low < high:
             middle = (low + high + 1) // 2
