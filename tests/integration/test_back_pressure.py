@@ -23,8 +23,6 @@ from stockroom.domain.errors import ServiceBusy
 from stockroom.service import items
 from stockroom.service.context import Inventory
 from stockroom.storage import SqlStorage, open_storage
-from stockroom.storage.migrate import upgrade
-from stockroom.storage.postgres import PostgresStorage
 from tests.factories import guid
 from tests.writers import another_writer
 
@@ -186,11 +184,9 @@ def test_a_postgres_lock_wait_past_the_lock_timeout_is_busy_and_changes_nothing(
         storage.close()
 
 
-def postgres_storage(url: str, *, trust_idle_ms: int) -> PostgresStorage:
+def postgres_storage(url: str, *, trust_idle_ms: int) -> SqlStorage:
     """One connection, so that the next transaction runs on the one a test has cut."""
-    storage = PostgresStorage(url, now_ms=lambda: NOW, pool_size=1, trust_idle_ms=trust_idle_ms)
-    upgrade(storage.engine)
-    return storage
+    return open_storage(url, now_ms=lambda: NOW, pool_size=1, trust_idle_ms=trust_idle_ms)
 
 
 def cut_its_connection(storage: SqlStorage, postgres_url: str) -> None:
