@@ -98,17 +98,30 @@ def item_values(store_id: str, item: InventoryItem) -> dict[str, Any]:
 
 
 def _product_from_row(row: Mapping[Any, Any]) -> ProductSummary | None:
-    summary = ProductSummary(
-        name=row["product_name"],
-        variant_name=row["variant_name"],
-        variant_sku=row["variant_sku"],
-        variant_barcode=row["variant_barcode"],
-        variant_visible=None if row["variant_visible"] is None else bool(row["variant_visible"]),
-        brand_id=row["brand_id"],
-        brand_name=row["brand_name"],
-        direct_category_ids=tuple(row["direct_category_ids"] or ()),
+    details = (
+        row["product_name"],
+        row["variant_name"],
+        row["variant_sku"],
+        row["variant_barcode"],
+        row["variant_visible"],
+        row["brand_id"],
+        row["brand_name"],
     )
-    return None if summary == ProductSummary() else summary
+    categories = row["direct_category_ids"]
+    # Checked before anything is built: every row read passes here, a page 100 at a time.
+    if not categories and details.count(None) == len(details):
+        return None
+    name, variant_name, sku, barcode, visible, brand_id, brand_name = details
+    return ProductSummary(
+        name=name,
+        variant_name=variant_name,
+        variant_sku=sku,
+        variant_barcode=barcode,
+        variant_visible=None if visible is None else bool(visible),
+        brand_id=brand_id,
+        brand_name=brand_name,
+        direct_category_ids=tuple(categories or ()),
+    )
 
 
 def item_from_row(row: Mapping[Any, Any]) -> InventoryItem:
