@@ -6,12 +6,12 @@ from dataclasses import replace
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from stockroom.domain import stock
 from stockroom.domain.errors import StockroomError
-from stockroom.storage.schema import inventory_items
+from stockroom.storage.schema import events, inventory_items, outbox
 from tests.factories import an_item, guid
 from tests.strategies import amounts, items
 from tests.writers import another_writer
@@ -183,6 +183,42 @@ def test_stock_statements_on_a_missing_item_change_nothing(storage):
     with storage.writing(STORE) as tx:
         assert tx.increment(guid(), 1, now_ms=NOW) is None
         assert tx.decrement(guid(), 1, preorder_request=False, restrict=True, now_ms=NOW) is None
+
+
+def events_about(storage, item_id):
+    """The events of one item, whether still in the outbox or numbered into the stream."""
+    with storage.engine.connect() as conn:
+        return sum(
+            conn.execute(
+                select(func.count()).select_from(table).where(table.c.entity_id == item_id)
+            ).scalar_one()
+            for table in (outbox, events)
+        )
+
+
+def test_a_stock_write_at_a_moved_revision_is_reported_and_rolls_back_whole(storage):
+    """The batch write's compare-and-set: if any item is not at the revision it was read
+    at, the write says so, and the caller's rollback leaves no item and no event of it."""
+    with storage.writing(STORE) as tx:
+        kept = at_default_location(tx, an_item(quantity=5))
+        moved = at_default_location(tx, an_item(quantity=5))
+        tx.insert_items([kept, moved])
+    created = events_about(storage, kept.id), events_about(storage, moved.id)
+
+    stale = replace(moved, revision=moved.revision + 1)
+    changes = [
+        (kept, kept.with_stock(4, now_ms=NOW), None),
+        (stale, stale.with_stock(4, now_ms=NOW), None),
+    ]
+    with rolled_back(storage) as tx:
+        assert not tx.write_changes(changes)
+
+    assert (events_about(storage, kept.id), events_about(storage, moved.id)) == created
+    with storage.reading(STORE) as tx:
+        assert (tx.get_item(kept.id), tx.get_item(moved.id)) == (kept, moved)
+    with storage.writing(STORE) as tx:  # and at the revisions read, the same write goes in
+        assert tx.write_changes(changes[:1])
+    assert events_about(storage, kept.id) == created[0] + 2  # updated, and with its reason
 
 
 def test_writing_without_waiting_is_in_process_sqlite_only_and_never_waits(storage):
