@@ -1,9 +1,13 @@
 import base64
 import json
+import threading
 
+import anyio
 import httpx
 import pytest
 
+from stockroom.api.app import create_app
+from stockroom.settings import Settings
 from tests.factories import guid
 
 from .helpers import BULK, ITEMS, violations
@@ -222,3 +226,24 @@ def test_a_malformed_r_parameter_is_a_400(client):
     response = client.get(f"{ITEMS}/query", params={".r": "%%%"})
 
     assert violations(response)[0]["field"] == ".r"
+
+
+def test_each_search_hands_back_its_memory_once_it_has_answered_even_refused(tmp_path):
+    released = []
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'search.db'}", run_jobs=False)
+    app = create_app(settings, after_search=lambda: released.append(threading.get_ident()))
+
+    async def requests():
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                found = await client.post(f"{ITEMS}/search", json={"search": {}})
+                refused = await client.post(
+                    f"{ITEMS}/search", json={"search": {"filter": {"noSuchField": 1}}}
+                )
+                queried = await client.post(f"{ITEMS}/query", json={"query": {}})
+        return found.status_code, refused.status_code, queried.status_code
+
+    assert anyio.run(requests) == (200, 400, 200)
+    assert len(released) == 2  # each search, on its own thread; never a query
+    assert threading.get_ident() not in released

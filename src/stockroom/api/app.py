@@ -48,8 +48,14 @@ PRODUCT_PREFIXES = ("/stores/v3", "/_api/stores-catalog-orchestrator/v3")
 LOCATION_PREFIXES = ("/stores/v3", "/_api/location/v3")
 
 
-def create_app(settings: Settings, *, storage: SqlStorage | None = None) -> Starlette:
-    """Build the HTTP application; ``storage`` overrides the one named by the settings."""
+def create_app(
+    settings: Settings,
+    *,
+    storage: SqlStorage | None = None,
+    after_search: Callable[[], None] = lambda: None,
+) -> Starlette:
+    """Build the HTTP application; ``storage`` overrides the one named by the settings.
+    ``after_search`` runs on a search's thread once it has answered."""
     if storage is None:
         storage = open_storage(
             settings.database_url,
@@ -84,6 +90,7 @@ def create_app(settings: Settings, *, storage: SqlStorage | None = None) -> Star
         limiter,
         large_requests=asyncio.Semaphore(settings.large_requests),
         searches=CapacityLimiter(settings.searches),
+        after_search=after_search,
         wake_jobs=runner.wake if runner else lambda: None,
         idempotency_ttl_ms=settings.idempotency_ttl_ms,
     )

@@ -99,6 +99,9 @@ class Served:
     """Admits requests with large bodies a few at a time: a thousand-item bulk request costs
     megabytes from decoding to answering, and sixty-four of them waiting on the database
     at once would cost the process hundreds."""
+    after_search: Callable[[], None] = lambda: None
+    """Called on the search's thread when a search has answered (``cli.worker`` hands the
+    memory it freed back to the operating system)."""
     searches: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(6))
     """The worker threads searches run on. Each holds the database's working memory for its
     groups and sorts (SQLite's in the process) while it runs. Measured with a mix of searches
@@ -163,8 +166,12 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
                 return _raw_response(answer, status, replayed=replayed)
             result = None if op.on_loop is None else await op.on_loop(call)
             if result is None:
-                limiter = served.searches if op.search else served.limiter
-                result = await anyio.to_thread.run_sync(op.handle, call, limiter=limiter)
+                if op.search:
+                    result = await anyio.to_thread.run_sync(
+                        _search, op, call, served.after_search, limiter=served.searches
+                    )
+                else:
+                    result = await anyio.to_thread.run_sync(op.handle, call, limiter=served.limiter)
         except Unavailable as error:
             log.warning("%s answered %s: %s", op.name, status_of(error), error.description)
             return error_response(error)
@@ -178,6 +185,13 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
     endpoint.__name__ = op.name
     endpoint.operation = op  # type: ignore[attr-defined]
     return endpoint
+
+
+def _search(op: Operation, call: Call, after: Callable[[], None]) -> Any:
+    try:
+        return op.handle(call)
+    finally:
+        after()
 
 
 def _idempotency_key(request: Request, op: Operation) -> str | None:
