@@ -247,3 +247,39 @@ def test_each_search_hands_back_its_memory_once_it_has_answered_even_refused(tmp
     assert anyio.run(requests) == (200, 400, 200)
     assert len(released) == 2  # each search, on its own thread; never a query
     assert threading.get_ident() not in released
+
+
+@pytest.mark.parametrize(("connected", "status"), [(True, 200), (False, 499)])
+def test_a_search_whose_client_went_away_while_it_waited_is_not_run(tmp_path, connected, status):
+    """ASGI straight: the client sends its search, then stays or hangs up. One that hung up
+    gets no search run (nor the memory hand-back after it); 499 is what the log shows."""
+    released = []
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'gone.db'}", run_jobs=False)
+    app = create_app(settings, after_search=lambda: released.append(1))
+    body = json.dumps({"search": {}}).encode()
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": f"{ITEMS}/search", "raw_path": f"{ITEMS}/search".encode(),
+        "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1), "server": None,
+        "headers": [(b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode())],
+    }  # fmt: skip
+    sent = []
+
+    async def request():
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive():  # as uvicorn's: a lost connection answers at once
+            if not messages and connected:
+                await anyio.sleep_forever()
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        async with app.router.lifespan_context(app):
+            await app(scope, receive, send)
+
+    anyio.run(request)
+    assert sent[0]["status"] == status
+    assert len(released) == (1 if connected else 0)

@@ -16,10 +16,11 @@ import binascii
 import hashlib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+import anyio.from_thread
 import anyio.to_thread
 import msgspec
 from anyio import CapacityLimiter
@@ -40,7 +41,16 @@ from .errors import (
 )
 from .wire import GUID_PATTERN
 
-__all__ = ["Call", "Operation", "Served", "json_response", "routes_for"]
+__all__ = [
+    "CLIENT_GONE",
+    "GONE",
+    "Call",
+    "Operation",
+    "Served",
+    "json_response",
+    "routes_for",
+    "run_search",
+]
 
 log = logging.getLogger("stockroom.api")
 
@@ -168,8 +178,11 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
             if result is None:
                 if op.search:
                     result = await anyio.to_thread.run_sync(
-                        _search, op, call, served.after_search, limiter=served.searches
-                    )
+                        run_search, op, call, request.is_disconnected, served.after_search,
+                        limiter=served.searches,
+                    )  # fmt: skip
+                    if result is GONE:
+                        return Response(b"", status_code=CLIENT_GONE)
                 else:
                     result = await anyio.to_thread.run_sync(op.handle, call, limiter=served.limiter)
         except Unavailable as error:
@@ -187,7 +200,25 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
     return endpoint
 
 
-def _search(op: Operation, call: Call, after: Callable[[], None]) -> Any:
+GONE: Final = object()
+"""What ``run_search`` returns for a client that went away while its search waited."""
+CLIENT_GONE: Final = 499
+"""The status logged for it (nginx's "client closed request"; nobody receives it)."""
+
+
+def run_search(
+    op: Operation,
+    call: Call,
+    gone: Callable[[], Coroutine[Any, Any, bool]],
+    after: Callable[[], None],
+) -> Any:
+    """A search on its worker thread, once its turn has come: skipped if its client has
+    disconnected meanwhile (``GONE``). A search at a million items takes seconds, and they
+    run a few at a time, so when many clients give up (a load balancer's timeout, wrk at
+    the end of a run) the queue left behind would otherwise keep the process busy for
+    minutes with answers nobody reads. ``after`` runs once it has answered."""
+    if anyio.from_thread.run(gone):
+        return GONE
     try:
         return op.handle(call)
     finally:
