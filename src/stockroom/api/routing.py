@@ -41,16 +41,7 @@ from .errors import (
 )
 from .wire import GUID_PATTERN
 
-__all__ = [
-    "CLIENT_GONE",
-    "GONE",
-    "Call",
-    "Operation",
-    "Served",
-    "json_response",
-    "routes_for",
-    "run_search",
-]
+__all__ = ["Call", "Operation", "Served", "json_response", "routes_for"]
 
 log = logging.getLogger("stockroom.api")
 
@@ -178,11 +169,11 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
             if result is None:
                 if op.search:
                     result = await anyio.to_thread.run_sync(
-                        run_search, op, call, request.is_disconnected, served.after_search,
+                        _run_search, op, call, request.is_disconnected, served.after_search,
                         limiter=served.searches,
                     )  # fmt: skip
-                    if result is GONE:
-                        return Response(b"", status_code=CLIENT_GONE)
+                    if result is _GONE:
+                        return Response(b"", status_code=_CLIENT_GONE)
                 else:
                     result = await anyio.to_thread.run_sync(op.handle, call, limiter=served.limiter)
         except Unavailable as error:
@@ -200,25 +191,25 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
     return endpoint
 
 
-GONE: Final = object()
-"""What ``run_search`` returns for a client that went away while its search waited."""
-CLIENT_GONE: Final = 499
+_GONE: Final = object()
+"""What ``_run_search`` returns for a client that went away while its search waited."""
+_CLIENT_GONE: Final = 499
 """The status logged for it (nginx's "client closed request"; nobody receives it)."""
 
 
-def run_search(
+def _run_search(
     op: Operation,
     call: Call,
     gone: Callable[[], Coroutine[Any, Any, bool]],
     after: Callable[[], None],
 ) -> Any:
     """A search on its worker thread, once its turn has come: skipped if its client has
-    disconnected meanwhile (``GONE``). A search at a million items takes seconds, and they
+    disconnected meanwhile (``_GONE``). A search at a million items takes seconds, and they
     run a few at a time, so when many clients give up (a load balancer's timeout, wrk at
     the end of a run) the queue left behind would otherwise keep the process busy for
     minutes with answers nobody reads. ``after`` runs once it has answered."""
     if anyio.from_thread.run(gone):
-        return GONE
+        return _GONE
     try:
         return op.handle(call)
     finally:

@@ -56,7 +56,7 @@ def _memory_releaser() -> Callable[[], None]:
     system. A search at a million items frees megabytes of rows and groups at once, which
     the allocator would otherwise keep for the process. Measured on SQLite at a million
     items (the query scenario, then the search scenario, on one server): the searches'
-    peak 150-163 -> 115-143 MB; one call takes about 0.2 ms. A no-op elsewhere than glibc."""
+    peak 143-163 -> 115-143 MB; one call takes about 0.2 ms. A no-op elsewhere than glibc."""
     libc = ctypes.util.find_library("c")
     if libc is None:
         return lambda: None
