@@ -67,6 +67,7 @@ class Context:
         threads: int | None = None,
     ) -> Stats:
         """wrk with ``lua/<script>`` against the server, sampling the server."""
+        self._settle()
         database = self.target.name if isinstance(self.target, PostgresTarget) else None
         return wrk(
             script,
@@ -90,6 +91,7 @@ class Context:
         variables: Mapping[str, object] | None = None,
     ) -> Stats:
         """The raw baseline of ``work``: for a time, or ``per_client`` transactions each."""
+        self._settle()
         if isinstance(self.target, SqliteTarget):
             spec = {"driver": "sqlite", "path": str(self.target.path), "clients": clients,
                     "duration_s": duration_s or _UNBOUNDED_S, "per_client": per_client,
@@ -108,6 +110,7 @@ class Context:
 
     def raw_insert(self, *, store_id: str, clients: int, batches: int, batch: int) -> Stats:
         """``batches`` transactions inserting ``batch`` items each: executemany / COPY."""
+        self._settle()
         spec: dict[str, Any] = {
             "kind": "insert",
             "store_id": store_id,
@@ -122,6 +125,22 @@ class Context:
         return driver_loop(
             spec | {"driver": "postgresql", "dsn": self.target.dsn}, database=self.target.name
         )
+
+    def _settle(self) -> None:
+        """Before a measured run on PostgreSQL: a checkpoint, so that the run starts with
+        the WAL of the runs before it flushed and none of its own writes fall in a
+        checkpoint that they did not cause.
+
+        PostgreSQL checkpoints whenever about half of ``max_wal_size`` of WAL has been
+        written since the last one (530 MB at the default 1 GB), and a flash sale's events
+        write 4.5 KB of WAL a sale: at 6,000 sales a second, one every 20 seconds or so.
+        The server's p99 on a 64-client sale was 17-19 ms in runs a checkpoint did not
+        overlap and 30-70 ms in those it did (``findings.md``, tenth round), so which runs
+        met one depended on what ran before them. Raw and HTTP runs are treated alike.
+        """
+        if isinstance(self.target, PostgresTarget):
+            with self.target.connect() as conn:
+                conn.execute("CHECKPOINT")
 
     def bodies_file(self, name: str, requests: Sequence[tuple[str, Mapping[str, Any]]]) -> Path:
         """Write (path, body) pairs for ``lua/replay.lua``."""
