@@ -127,16 +127,17 @@ class Context:
         )
 
     def _settle(self) -> None:
-        """Before a measured run on PostgreSQL: a checkpoint, so that the run starts with
-        the WAL of the runs before it flushed and none of its own writes fall in a
-        checkpoint that they did not cause.
+        """Before a measured run on PostgreSQL: a checkpoint, so that every run starts from
+        the same state, with no dirty buffers and no checkpoint under way, whatever ran
+        before it. Raw and HTTP runs are treated alike.
 
-        PostgreSQL checkpoints whenever about half of ``max_wal_size`` of WAL has been
-        written since the last one (530 MB at the default 1 GB), and a flash sale's events
-        write 4.5 KB of WAL a sale: at 6,000 sales a second, one every 20 seconds or so.
-        The server's p99 on a 64-client sale was 17-19 ms in runs a checkpoint did not
-        overlap and 30-70 ms in those it did (``findings.md``, tenth round), so which runs
-        met one depended on what ran before them. Raw and HTTP runs are treated alike.
+        A sale writes about 4.5 KB of WAL (its two events, into the outbox and then into the
+        stream) and as much again of table pages, which PostgreSQL's backends write out
+        themselves once its 128 MB of shared buffers are dirty. Without the checkpoint,
+        eight-second windows of one sustained 64-client sale had p99s of 17-19 ms for the
+        first two and 18-103 ms after, varying from window to window, with or without a
+        checkpoint running (``findings.md``, tenth round); so a run's p99
+        depended on how much the runs before it had written.
         """
         if isinstance(self.target, PostgresTarget):
             with self.target.connect() as conn:
