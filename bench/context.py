@@ -136,8 +136,8 @@ class Context:
         themselves once its 128 MB of shared buffers are dirty. Without the checkpoint,
         eight-second windows of one sustained 64-client sale had p99s of 17-19 ms for the
         first two and 18-103 ms after, varying from window to window, with or without a
-        checkpoint running (``findings.md``, tenth round); so a run's p99
-        depended on how much the runs before it had written.
+        checkpoint running (``findings.md``, tenth round): a run's p99 depended on how much
+        the runs before it had written.
         """
         if isinstance(self.target, PostgresTarget):
             with self.target.connect() as conn:
