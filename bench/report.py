@@ -47,6 +47,10 @@ METHOD: Final = """\
   or pgbench, and anything else running): when it is well above the CPU of the serving
   side plus the load generator's, something else competed for the cores, and that row's
   figures are less certain.
+- On PostgreSQL every measured run, raw and HTTP, starts right after a `CHECKPOINT`, so
+  that it does not inherit the dirty pages and checkpoint schedule of the runs before it.
+  A query row's HTTP run follows a few unmeasured requests (at most 20, half a second),
+  as its raw run follows the HTTP run and finds the same pages read.
 - Everything (server, database, load generator) shares one machine, so a figure here is
   a ratio to trust, not a capacity to plan by.
 """
