@@ -175,20 +175,44 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
                     if result is _GONE:
                         return Response(b"", status_code=_CLIENT_GONE)
                 else:
-                    result = await anyio.to_thread.run_sync(op.handle, call, limiter=served.limiter)
-        except Unavailable as error:
-            log.warning("%s answered %s: %s", op.name, status_of(error), error.description)
-            return error_response(error)
+                    result = await anyio.to_thread.run_sync(
+                        _refusal_returned, op.handle, call, limiter=served.limiter
+                    )
         except StockroomError as error:
-            return error_response(error)
+            return _refusal_response(op, error)
         except Exception:
             log.exception("%s failed", op.name)
             return Response(b"", status_code=500)
+        if isinstance(result, _Refused):
+            return _refusal_response(op, result.error)
         return json_response(result)
 
     endpoint.__name__ = op.name
     endpoint.operation = op  # type: ignore[attr-defined]
     return endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    error: StockroomError
+
+
+def _refusal_returned(handle: Callable[[Call], Any], call: Call) -> Any:
+    """``handle(call)`` on a worker thread, its ``StockroomError`` returned in a ``_Refused``
+    instead of raised, and without its traceback. Raised out of the thread, the error would
+    hold the frames it passed through, one of them holding the future that holds the error:
+    a cycle only the garbage collector frees, and a stream of refusals (a client polling an
+    item that is gone) would pause the process for tens of milliseconds at a time."""
+    try:
+        return handle(call)
+    except StockroomError as error:
+        return _Refused(error.with_traceback(None))
+
+
+def _refusal_response(op: Operation, error: StockroomError) -> Response:
+    if isinstance(error, Unavailable):
+        log.warning("%s answered %s: %s", op.name, status_of(error), error.description)
+    return error_response(error)
 
 
 _GONE: Final = object()
@@ -207,11 +231,12 @@ def _run_search(
     disconnected meanwhile (``_GONE``). A search at a million items takes seconds, and they
     run a few at a time, so when many clients give up (a load balancer's timeout, wrk at
     the end of a run) the queue left behind would otherwise keep the process busy for
-    minutes with answers nobody reads. ``after`` runs once it has answered."""
+    minutes with answers nobody reads. ``after`` runs once it has answered. A refusal comes
+    back as ``_refusal_returned`` gives it."""
     if anyio.from_thread.run(gone):
         return _GONE
     try:
-        return op.handle(call)
+        return _refusal_returned(op.handle, call)
     finally:
         after()
 
