@@ -1,5 +1,6 @@
 """The storage contract: every backend must pass these, unchanged."""
 
+import threading
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 
@@ -221,20 +222,51 @@ def test_a_stock_write_at_a_moved_revision_is_reported_and_rolls_back_whole(stor
     assert events_about(storage, kept.id) == created[0] + 2  # updated, and with its reason
 
 
-def test_writing_without_waiting_is_in_process_sqlite_only_and_never_waits(storage):
-    """SQLite's write lock free: a transaction that commits like ``writing``'s. Held by
-    another thread: ``None`` at once. PostgreSQL waits on every round trip: ``None``."""
+def test_begin_without_waiting_is_in_process_sqlite_only_and_never_waits(storage):
+    """SQLite's write lock free: a transaction held open until it is committed, like
+    ``writing``'s. Held by another thread: ``None`` at once. PostgreSQL waits on every round
+    trip: ``None``."""
     item = an_item(quantity=4)
-    with storage.writing_without_waiting(STORE) as tx:
-        if storage.engine.dialect.name == "postgresql":
-            assert tx is None
-            return
-        assert tx is not None
-        tx.insert_item(replace(item, location_id=tx.default_location_id()))
+    held = storage.begin_without_waiting(STORE)
+    if storage.engine.dialect.name == "postgresql":
+        assert held is None
+        return
+    assert held is not None
+    held.tx.insert_item(replace(item, location_id=held.tx.default_location_id()))
+    held.commit()
     with storage.reading(STORE) as tx:
         assert tx.get_item(item.id) is not None
 
-    with another_writer(storage, STORE), storage.writing_without_waiting(STORE) as tx:
-        assert tx is None
-    with storage.writing_without_waiting(STORE) as tx:
-        assert tx is not None  # nothing was left held by the refusal
+    with another_writer(storage, STORE):
+        assert storage.begin_without_waiting(STORE) is None
+    held = storage.begin_without_waiting(STORE)
+    assert held is not None  # nothing was left held by the refusal
+    held.abandon(RuntimeError("changed our mind"))
+
+
+def test_a_held_write_released_by_its_thread_ends_on_another(storage):
+    """Once released, the thread that began the write cannot begin another beside it until
+    the write ends, whichever thread ends it; a rollback leaves nothing."""
+    if storage.engine.dialect.name == "postgresql":
+        return
+    first, second = an_item(quantity=1), an_item(quantity=2)
+    held = storage.begin_without_waiting(STORE)
+    assert held is not None
+    held.tx.insert_item(replace(first, location_id=held.tx.default_location_id()))
+    first = replace(first, location_id=held.tx.default_location_id())
+    held.release_thread()
+
+    assert storage.begin_without_waiting(STORE) is None  # this thread no longer holds it
+    ended = threading.Thread(target=held.commit)
+    ended.start()
+    ended.join()
+
+    again = storage.begin_without_waiting(STORE)
+    assert again is not None
+    again.tx.insert_item(replace(second, location_id=again.tx.default_location_id()))
+    again.release_thread()
+    abandoned = threading.Thread(target=again.abandon, args=(RuntimeError("gone"),))
+    abandoned.start()
+    abandoned.join()
+    with storage.reading(STORE) as tx:
+        assert (tx.get_item(first.id), tx.get_item(second.id)) == (first, None)

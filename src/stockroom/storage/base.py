@@ -26,6 +26,7 @@ from stockroom.domain.item import InventoryItem, Reason
 from .access import SqlAccess
 from .catalog import SqlCatalog
 from .events import SqlEvents
+from .held import HeldWrite
 from .jobs import SqlJobs
 from .relay import SqlRelayQueue
 
@@ -187,9 +188,10 @@ class Storage(Protocol):
         """A write transaction that every use case on this thread joins until it ends."""
         ...
 
-    def writing_without_waiting(self, store_id: str) -> AbstractContextManager[Transaction | None]:
-        """``writing``, if no statement of it will wait on another writer or on a server:
-        ``None`` instead, at once, when it would (then use ``writing`` on a worker thread)."""
+    def begin_without_waiting(self, store_id: str) -> HeldWrite | None:
+        """``writing``, begun now and held open until the caller ends it, if no statement of
+        it will wait on another writer or on a server: ``None`` instead, at once, when it
+        would (then use ``writing`` on a worker thread)."""
         ...
 
     def access(self, *, write: bool = False) -> AbstractContextManager[SqlAccess]:

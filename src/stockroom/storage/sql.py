@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache
 from secrets import token_hex
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 from sqlalchemy import (
@@ -66,6 +66,9 @@ from .relay import SqlRelayQueue
 from .schema import event_streams, locations, secrets, stores
 from .schema import inventory_items as items
 from .sequencer import new_stream
+
+if TYPE_CHECKING:
+    from .held import HeldWrite
 
 __all__ = ["InsertIgnoring", "SqlStorage", "SqlTransaction", "item_from_row", "item_values"]
 
@@ -668,11 +671,9 @@ class SqlStorage:
             yield tx
             tx.flush_events()  # the changes' events commit with them, or not at all
 
-    def writing_without_waiting(
-        self, store_id: str
-    ) -> AbstractContextManager[SqlTransaction | None]:
+    def begin_without_waiting(self, store_id: str) -> HeldWrite | None:
         """``None``: a database behind a network waits on every statement's round trip."""
-        return nullcontext(None)
+        return None
 
     @contextmanager
     def request(self, store_id: str) -> Iterator[SqlTransaction]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
@@ -27,8 +27,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from .driver import driver_of
+from .held import HeldWrite
 from .migrate import WRITE_OPTION
-from .sql import SqlStorage, SqlTransaction, service_busy
+from .sql import SqlStorage, service_busy
 from .turns import ProcessTurns, Turns
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT_MS", "SqliteStorage"]
@@ -88,21 +89,19 @@ class SqliteStorage(SqlStorage):
             with self._processes.turn():
                 yield
 
-    @contextmanager
-    def writing_without_waiting(self, store_id: str) -> Iterator[SqlTransaction | None]:
-        """``writing`` when the write lock is free this instant, in this process and in any
-        other: the statements then run in the process, without a wait. ``None`` otherwise."""
+    def begin_without_waiting(self, store_id: str) -> HeldWrite | None:
+        """``writing``, begun now and held open, when the write lock is free this instant, in
+        this process and in any other: the statements then run in the process, without a
+        wait. ``None`` otherwise."""
         if self._joined(store_id) is not None:  # a request transaction: its own rules apply
-            yield None
-            return
-        with self._writers.turn_now() as free_here:
-            if free_here:
-                with self._processes.turn_now() as free_everywhere:
-                    if free_everywhere:
-                        with self.writing(store_id) as tx:
-                            yield tx
-                        return
-        yield None
+            return None
+        with ExitStack() as held:
+            if not held.enter_context(self._writers.turn_now()):
+                return None
+            if not held.enter_context(self._processes.turn_now()):
+                return None
+            tx = held.enter_context(self.writing(store_id))
+            return HeldWrite(tx, held.pop_all(), self._writers.release_thread)
 
     def close(self) -> None:
         super().close()

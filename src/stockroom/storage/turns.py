@@ -64,6 +64,14 @@ class Turns:
             if got:
                 self._release()
 
+    def release_thread(self) -> None:
+        """Make the turn this thread holds nobody's: it is then released by whichever thread
+        ends the write, and this thread waits for it like any other (``HeldWrite``)."""
+        with self._guard:
+            if self._owner != threading.get_ident():
+                raise RuntimeError("this thread does not hold the turn")
+            self._owner = None
+
     def _acquire(self, timeout_s: float) -> bool:
         me = threading.get_ident()
         with self._guard:
