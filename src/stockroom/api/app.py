@@ -154,6 +154,13 @@ class _Application(Starlette):
             for method in route.methods or ()
             if method != "HEAD"
         }
+        self.lean_endpoints: dict[str, Callable[[Request], Awaitable[Response]]] = {
+            path: endpoint
+            for (method, path), endpoint in self._exact.items()
+            if method == "POST" and not endpoint.operation.search  # type: ignore[attr-defined]
+        }
+        """The POST endpoints ``cli.http`` may call itself with a body read whole (all but
+        the searches, which watch their connection while they wait for a turn)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
