@@ -2,6 +2,7 @@
 ASGI way would answer them, in order, keeping the connection's HTTP/1.1 rules."""
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,9 @@ from uvicorn.server import ServerState
 
 from stockroom.api.app import create_app
 from stockroom.cli.http import HttpProtocol
+from stockroom.service.context import now_ms
 from stockroom.settings import Settings
+from stockroom.storage import open_storage
 
 DECREMENT = b"/stores/v3/bulk/inventory-items/decrement"
 
@@ -46,11 +49,11 @@ class Wire(asyncio.Transport):
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Any:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'lean.db'}", run_jobs=False, run_relay=False
-    )
-    return create_app(settings)
+def app(tmp_path: Path) -> Iterator[Any]:
+    url = f"sqlite:///{tmp_path / 'lean.db'}"
+    storage = open_storage(url, now_ms=now_ms, migrate=True)
+    yield create_app(Settings(database_url=url, run_jobs=False, run_relay=False), storage=storage)
+    storage.close()
 
 
 def post(path: bytes, body: bytes, *extra: bytes) -> bytes:
