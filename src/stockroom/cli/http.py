@@ -54,16 +54,14 @@ class HttpProtocol(HttpToolsProtocol):
         # Every write and close, the protocol's own (an error answer) included, passes
         # through one place, so the connection's bytes keep their order.
         self.transport = cast(asyncio.Transport, TurnWrites(self.transport, self.loop))
-        self._lean: Mapping[str, LeanEndpoint] = getattr(self.app, "lean_endpoints", {})
+        # uvicorn's access log is written by the ASGI way's sending: with it on, none is lean.
+        self._lean: Mapping[str, LeanEndpoint] = (
+            {} if self.access_log else getattr(self.app, "lean_endpoints", {})
+        )
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
         endpoint = self._lean.get(cycle.scope["path"]) if cycle.scope["method"] == "POST" else None
-        if (
-            endpoint is None
-            or cycle.waiting_for_100_continue
-            or self.access_log  # uvicorn's access log is written by the ASGI way's sending
-            or not _small(cycle.scope)
-        ):
+        if endpoint is None or cycle.waiting_for_100_continue or not _small(cycle.scope):
             super()._start_asgi_task(cycle, app)
             return
         task = self.loop.create_task(self._serve_lean(cycle, endpoint))
