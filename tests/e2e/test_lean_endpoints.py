@@ -127,9 +127,9 @@ def lean_answers(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     answered: list[bytes] = []
     serve_lean = HttpProtocol._serve_lean
 
-    async def counted(protocol, cycle, endpoint):
+    async def counted(protocol, cycle, endpoint, headers):
         answered.append(cycle.scope["raw_path"])
-        await serve_lean(protocol, cycle, endpoint)
+        await serve_lean(protocol, cycle, endpoint, headers)
 
     monkeypatch.setattr(HttpProtocol, "_serve_lean", counted)
     return answered
@@ -189,3 +189,38 @@ def test_with_the_access_log_on_every_request_goes_the_asgi_way(app, lean_answer
 
     assert sent.split(b" ")[1] == b"400"
     assert lean_answers == []
+
+
+def test_headers_are_read_as_the_asgi_way_reads_them(app, lean_answers):
+    stores = (b"wix-site-id: a", b"wix-site-id: b")  # of a repeated header, the first counts
+    exchange(app, post(b"/stores/v3/inventory-items", SOLD_OUT, stores[0]))
+    query = post(b"/stores/v3/inventory-items/query", b'{"query": {}}', *stores)
+
+    lean, _ = exchange(app, query)
+    plain, _ = exchange(asgi_only(app), query)
+
+    assert lean == plain
+    assert b'"variantId":"00000000-0000-4000-8000-000000000001"' in lean
+    assert len(lean_answers) == 2
+
+
+def test_an_idempotency_key_is_honoured_the_same_either_way(app, lean_answers):
+    in_stock = SOLD_OUT.replace(b'"quantity": 0', b'"quantity": 5')
+    created, _ = exchange(app, post(b"/stores/v3/inventory-items", in_stock))
+    item = created.split(b'"id":"')[1].split(b'"')[0]
+    line = b'{"inventoryItemId": "' + item + b'", "decrementBy": 1}'
+    body = b'{"decrementData": [' + line + b'], "returnEntity": true}'
+    keyed = post(DECREMENT, body, b"idempotency-key: sale-1")
+
+    first, _ = exchange(app, keyed)
+    replayed, _ = exchange(asgi_only(app), keyed)
+    replayed_lean, _ = exchange(app, keyed)
+    malformed = post(DECREMENT, body, b"idempotency-key: " + b"k" * 256)
+
+    assert first.split(b" ")[1] == b"200"
+    assert b'"quantity":4' in first
+    for again in (replayed, replayed_lean):
+        assert b"idempotent-replayed: true" in again.split(b"\r\n\r\n")[0]
+        assert again.split(b"\r\n\r\n")[1] == first.split(b"\r\n\r\n")[1]
+    assert exchange(app, malformed)[0] == exchange(asgi_only(app), malformed)[0]
+    assert exchange(app, malformed)[0].split(b" ")[1] == b"400"

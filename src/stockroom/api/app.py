@@ -31,7 +31,7 @@ from . import queries as query_routes
 from . import webhooks as webhook_routes
 from .auth import Guard
 from .openapi import openapi_document
-from .routing import Served, json_response, routes_for
+from .routing import LeanRequest, Served, json_response, routes_for
 
 __all__ = ["INVENTORY_PREFIXES", "create_app"]
 
@@ -154,8 +154,8 @@ class _Application(Starlette):
             for method in route.methods or ()
             if method != "HEAD"
         }
-        self.lean_endpoints: dict[str, Callable[[Request], Awaitable[Response]]] = {
-            path: endpoint
+        self.lean_endpoints: dict[str, Callable[[LeanRequest], Awaitable[Response]]] = {
+            path: endpoint.lean  # type: ignore[attr-defined]
             for (method, path), endpoint in self._exact.items()
             if method == "POST" and not endpoint.operation.search  # type: ignore[attr-defined]
         }

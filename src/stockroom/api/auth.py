@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import anyio.to_thread
-from starlette.requests import Request
 
 from stockroom.domain.access import Access, grants
 from stockroom.domain.errors import StockroomError, ValidationFailed
@@ -61,11 +60,12 @@ class Guard:
     _lookups: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
     """The database reads in flight, by what they look up (see ``_once``)."""
 
-    async def store_for(self, request: Request, required: Required) -> str:
-        """The store a request may act on. Raises ``Unauthenticated``, ``PermissionDenied``,
-        ``RateLimited`` and ``ValidationFailed`` (a malformed store header)."""
-        named = _named_store(request)
-        secret = _secret(request)
+    async def store_for(self, headers: Mapping[str, str], required: Required) -> str:
+        """The store a request with these headers (lower-case names) may act on. Raises
+        ``Unauthenticated``, ``PermissionDenied``, ``RateLimited`` and ``ValidationFailed`` (a
+        malformed store header)."""
+        named = _named_store(headers)
+        secret = _secret(headers)
         if required == ADMIN:
             if self.admin_key is None:
                 raise PermissionDenied("administration needs STOCKROOM_ADMIN_KEY to be set")
@@ -121,15 +121,15 @@ class Guard:
             done.exception()  # retrieved, so a failure nobody awaited is not logged as lost
 
 
-def _secret(request: Request) -> str | None:
-    header = request.headers.get("authorization", "").strip()
+def _secret(headers: Mapping[str, str]) -> str | None:
+    header = headers.get("authorization", "").strip()
     if header[:7].lower() == "bearer ":
         header = header[7:].strip()
     return header or None
 
 
-def _named_store(request: Request) -> str | None:
-    store = request.headers.get(SITE_HEADER, "").strip()
+def _named_store(headers: Mapping[str, str]) -> str | None:
+    store = headers.get(SITE_HEADER, "").strip()
     if not store:
         return None
     if len(store) > _STORE_ID_MAX or not store.isprintable():

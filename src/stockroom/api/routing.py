@@ -16,8 +16,9 @@ import binascii
 import hashlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Final, Literal
 
 import anyio.from_thread
@@ -41,7 +42,7 @@ from .errors import (
 )
 from .wire import GUID_PATTERN
 
-__all__ = ["Call", "Operation", "Served", "json_response", "routes_for"]
+__all__ = ["Call", "LeanRequest", "Operation", "Served", "json_response", "routes_for"]
 
 log = logging.getLogger("stockroom.api")
 
@@ -148,18 +149,21 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
                 return await serve(request)
         return await serve(request)
 
-    async def serve(request: Request) -> Response:
+    async def serve(request: Request | LeanRequest) -> Response:
         try:
-            store_id = await served.guard.store_for(request, op.access)
+            store_id = await served.guard.store_for(request.headers, op.access)
             path = {name: str(value) for name, value in request.path_params.items()}
             for name in path_checks:
                 _check_guid(name, path[name])
-            idempotency_key = _idempotency_key(request, op)
-            raw = b"" if request.method == "GET" else await _read_body(request)
+            idempotency_key = _idempotency_key(request.headers, op)
+            if isinstance(request, LeanRequest):
+                raw = request.body
+            else:
+                raw = b"" if request.method == "GET" else await _read_body(request)
             body = _decode(request, raw, decoder)
             call = Call(served.inventory, store_id, path, body, served.wake_jobs)
             if idempotency_key is not None:
-                fingerprint = _fingerprint(request, raw)
+                fingerprint = _fingerprint(request.method, request.scope["path"], raw)
                 status, answer, replayed = await anyio.to_thread.run_sync(
                     _run_once, op, call, served, idempotency_key, fingerprint,
                     limiter=served.limiter,
@@ -168,6 +172,7 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
             result = None if op.on_loop is None else await op.on_loop(call)
             if result is None:
                 if op.search:
+                    assert isinstance(request, Request), "searches watch their connection"
                     result = await anyio.to_thread.run_sync(
                         _run_search, op, call, request.is_disconnected, served.after_search,
                         limiter=served.searches,
@@ -189,7 +194,28 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
 
     endpoint.__name__ = op.name
     endpoint.operation = op  # type: ignore[attr-defined]
+    endpoint.lean = serve  # type: ignore[attr-defined]
     return endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class LeanRequest:
+    """A POST request to a path without parameters whose body (small) has arrived whole: what
+    the HTTP protocol hands an endpoint's ``lean`` form in place of a Starlette ``Request``
+    (``cli.http``). Its headers were decoded once, in one pass, names in lower case, the
+    first of a repeated name kept (as Starlette's ``Headers.get`` finds it)."""
+
+    scope: Mapping[str, Any]
+    headers: Mapping[str, str]
+    body: bytes
+    method: Literal["POST"] = "POST"
+
+    @property
+    def path_params(self) -> Mapping[str, str]:
+        return _NO_PATH_PARAMS
+
+
+_NO_PATH_PARAMS: Final[Mapping[str, str]] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,8 +267,8 @@ def _run_search(
         after()
 
 
-def _idempotency_key(request: Request, op: Operation) -> str | None:
-    key = request.headers.get(IDEMPOTENCY_HEADER)
+def _idempotency_key(headers: Mapping[str, str], op: Operation) -> str | None:
+    key = headers.get(IDEMPOTENCY_HEADER)
     if key is None or op.method == "GET":
         return None
     if not 1 <= len(key) <= 255 or not key.isprintable():
@@ -252,9 +278,9 @@ def _idempotency_key(request: Request, op: Operation) -> str | None:
     return key
 
 
-def _fingerprint(request: Request, raw: bytes) -> str:
+def _fingerprint(method: str, path: str, raw: bytes) -> str:
     """What makes two requests "the same" for an idempotency key: method, path and body."""
-    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
+    digest = hashlib.sha256(f"{method} {path}\n".encode())
     digest.update(raw)
     return digest.hexdigest()
 
@@ -300,14 +326,16 @@ def _raw_response(answer: bytes, status: int, *, replayed: bool) -> Response:
     return response
 
 
-def _decode(request: Request, raw: bytes, decoder: msgspec.json.Decoder[Any] | None) -> Any:
+def _decode(
+    request: Request | LeanRequest, raw: bytes, decoder: msgspec.json.Decoder[Any] | None
+) -> Any:
     if decoder is None:
         return None
-    if request.method == "GET" and ".r" not in request.query_params:
-        if "\x00" in request.url.query or "%00" in request.url.query:
-            raise _nul_refused()
-        return _from_flat_parameters(request, decoder.type)
-    if request.method == "GET":
+    if isinstance(request, Request) and request.method == "GET":
+        if ".r" not in request.query_params:
+            if "\x00" in request.url.query or "%00" in request.url.query:
+                raise _nul_refused()
+            return _from_flat_parameters(request, decoder.type)
         raw = _from_r_parameter(request)
     if b"\\u0000" in raw and _JSON_NUL.search(raw):
         raise _nul_refused()

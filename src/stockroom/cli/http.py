@@ -26,9 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, cast
 
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Scope
 from uvicorn._types import ASGI3Application, HTTPScope
 from uvicorn.protocols.http.httptools_impl import (
     STATUS_LINE,
@@ -36,11 +34,13 @@ from uvicorn.protocols.http.httptools_impl import (
     RequestResponseCycle,
 )
 
+from stockroom.api.routing import LeanRequest
+
 __all__ = ["HttpProtocol", "LeanEndpoint", "TurnWrites"]
 
 log = logging.getLogger(__name__)
 
-LeanEndpoint = Callable[[Request], Awaitable[Response]]
+LeanEndpoint = Callable[[LeanRequest], Awaitable[Response]]
 """An endpoint the protocol may call itself: it answers every request with a whole
 ``Response`` (body and headers computed), never raising for the request's sake."""
 
@@ -61,25 +61,31 @@ class HttpProtocol(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
         endpoint = self._lean.get(cycle.scope["path"]) if cycle.scope["method"] == "POST" else None
-        if endpoint is None or cycle.waiting_for_100_continue or not _small(cycle.scope):
+        headers = None
+        if endpoint is not None and not cycle.waiting_for_100_continue:
+            headers = _headers_of_small(cycle.scope)
+        if endpoint is None or headers is None:
             super()._start_asgi_task(cycle, app)
             return
-        task = self.loop.create_task(self._serve_lean(cycle, endpoint))
+        task = self.loop.create_task(self._serve_lean(cycle, endpoint, headers))
         task.add_done_callback(self.tasks.discard)
         self.tasks.add(task)
 
-    async def _serve_lean(self, cycle: RequestResponseCycle, endpoint: LeanEndpoint) -> None:
+    async def _serve_lean(
+        self, cycle: RequestResponseCycle, endpoint: LeanEndpoint, headers: dict[str, str]
+    ) -> None:
         """Answer a request to a lean endpoint: read its (small) body, hand the endpoint a
-        ``Request`` and write its ``Response`` as one piece, where the ASGI way would pass
-        both through messages, uvicorn's checks of every header and Starlette's sending."""
+        ``LeanRequest`` and write its ``Response`` as one piece, where the ASGI way would
+        pass both through messages, a Starlette ``Request`` reading the body as a stream and
+        its headers name by name, uvicorn's checks of every header and Starlette's
+        sending."""
         try:
             while cycle.more_body and not cycle.disconnected:
                 await cycle.message_event.wait()
                 cycle.message_event.clear()
             if cycle.disconnected:
                 return
-            request = Request(cast(Scope, cycle.scope), _BodyOnce(bytes(cycle.body)))
-            response = await endpoint(request)
+            response = await endpoint(LeanRequest(cycle.scope, headers, bytes(cycle.body)))
             if cycle.disconnected:
                 return
             head: list[bytes | memoryview] = [STATUS_LINE[response.status_code]]
@@ -107,31 +113,16 @@ _LEAN_BODY_BYTES: Final = 64 * 1024
 go the ASGI way, which reads them as they come (and refuses what is too large unread)."""
 
 
-def _small(scope: HTTPScope) -> bool:
-    """Whether the request declares a body of at most ``_LEAN_BODY_BYTES``."""
-    size = None
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            size = value
-        elif name == b"transfer-encoding":
-            return False
-    return size is not None and size.isdigit() and int(size) <= _LEAN_BODY_BYTES
-
-
-class _BodyOnce:
-    """An ASGI ``receive`` holding a body already read whole: it hands it over once, then
-    says the client is gone (a lean endpoint reads its body once and nothing more)."""
-
-    __slots__ = ("_body",)
-
-    def __init__(self, body: bytes) -> None:
-        self._body: bytes | None = body
-
-    async def __call__(self) -> Message:
-        body, self._body = self._body, None
-        if body is None:
-            return {"type": "http.disconnect"}
-        return {"type": "http.request", "body": body, "more_body": False}
+def _headers_of_small(scope: HTTPScope) -> dict[str, str] | None:
+    """The request's headers, decoded, when it declares a body of at most
+    ``_LEAN_BODY_BYTES``; ``None`` otherwise. Of a repeated name the first is kept, as
+    Starlette's ``Headers.get`` would find it."""
+    raw = cast(list[tuple[bytes, bytes]], scope["headers"])  # uvicorn's is a list
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(raw)}
+    size = headers.get("content-length")
+    if "transfer-encoding" in headers or size is None or not size.isdigit():
+        return None
+    return headers if int(size) <= _LEAN_BODY_BYTES else None
 
 
 class TurnWrites:

@@ -3,9 +3,10 @@
 import asyncio
 import threading
 import time
+from collections.abc import Mapping
 
 import pytest
-from starlette.requests import Request
+from starlette.datastructures import Headers
 
 from stockroom.api.auth import Guard
 from stockroom.domain.access import Access
@@ -34,8 +35,8 @@ class SlowGatekeeper(Gatekeeper):
         return False
 
 
-def request() -> Request:
-    return Request({"type": "http", "method": "POST", "headers": [(b"wix-site-id", b"s1")]})
+def headers() -> Mapping[str, str]:
+    return Headers(raw=[(b"wix-site-id", b"s1")])
 
 
 def test_requests_that_miss_together_share_one_lookup() -> None:
@@ -43,7 +44,7 @@ def test_requests_that_miss_together_share_one_lookup() -> None:
     guard = Guard(gatekeeper, default_store_id="default")
 
     async def fifty() -> list[str]:
-        calls = (guard.store_for(request(), Access.INVENTORY_WRITE) for _ in range(50))
+        calls = (guard.store_for(headers(), Access.INVENTORY_WRITE) for _ in range(50))
         return await asyncio.gather(*calls)
 
     assert asyncio.run(fifty()) == ["s1"] * 50
@@ -58,7 +59,7 @@ def test_a_failed_lookup_fails_every_request_that_waited_for_it() -> None:
     guard = Guard(gatekeeper, default_store_id="default")
 
     async def three() -> list[object]:
-        calls = (guard.store_for(request(), Access.INVENTORY_WRITE) for _ in range(3))
+        calls = (guard.store_for(headers(), Access.INVENTORY_WRITE) for _ in range(3))
         return await asyncio.gather(*calls, return_exceptions=True)
 
     outcomes = asyncio.run(three())
@@ -71,8 +72,8 @@ def test_a_caller_that_goes_away_leaves_the_lookup_to_the_others() -> None:
     guard = Guard(gatekeeper, default_store_id="default")
 
     async def one_gives_up() -> str:
-        impatient = asyncio.ensure_future(guard.store_for(request(), Access.INVENTORY_WRITE))
-        patient = asyncio.ensure_future(guard.store_for(request(), Access.INVENTORY_WRITE))
+        impatient = asyncio.ensure_future(guard.store_for(headers(), Access.INVENTORY_WRITE))
+        patient = asyncio.ensure_future(guard.store_for(headers(), Access.INVENTORY_WRITE))
         await asyncio.sleep(0.01)
         impatient.cancel()
         with pytest.raises(asyncio.CancelledError):
