@@ -198,24 +198,22 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
     return endpoint
 
 
-@dataclass(frozen=True, slots=True)
 class LeanRequest:
     """A POST request to a path without parameters whose body (small) has arrived whole: what
     the HTTP protocol hands an endpoint's ``lean`` form in place of a Starlette ``Request``
     (``cli.http``). Its headers were decoded once, in one pass, names in lower case, the
-    first of a repeated name kept (as Starlette's ``Headers.get`` finds it)."""
+    first of a repeated name kept (as Starlette's ``Headers.get`` finds it). (A plain class:
+    one is made per request, and a frozen dataclass takes four times as long to make.)"""
 
-    scope: Mapping[str, Any]
-    headers: Mapping[str, str]
-    body: bytes
-    method: Literal["POST"] = "POST"
+    __slots__ = ("body", "headers", "scope")
 
-    @property
-    def path_params(self) -> Mapping[str, str]:
-        return _NO_PATH_PARAMS
+    method: Final = "POST"
+    path_params: Final[Mapping[str, str]] = MappingProxyType({})
 
-
-_NO_PATH_PARAMS: Final[Mapping[str, str]] = MappingProxyType({})
+    def __init__(self, scope: Mapping[str, Any], headers: Mapping[str, str], body: bytes) -> None:
+        self.scope = scope
+        self.headers = headers
+        self.body = body
 
 
 @dataclass(frozen=True, slots=True)
