@@ -42,7 +42,15 @@ from .errors import (
 )
 from .wire import GUID_PATTERN
 
-__all__ = ["Call", "LeanRequest", "Operation", "Served", "json_response", "routes_for"]
+__all__ = [
+    "LARGE_BODY_BYTES",
+    "Call",
+    "LeanRequest",
+    "Operation",
+    "Served",
+    "json_response",
+    "routes_for",
+]
 
 log = logging.getLogger("stockroom.api")
 
@@ -356,7 +364,9 @@ def _nul_refused() -> ValidationFailed:
     return ValidationFailed.of("", "text may not contain the character U+0000", "FORMAT")
 
 
-_LARGE_BODY_BYTES: Final = 64 * 1024
+LARGE_BODY_BYTES: Final = 64 * 1024
+"""A body larger than this, or of a size not declared, makes a large request: admitted a few
+at a time (``Served.large_requests``)."""
 
 
 def _declared_size(request: Request) -> int | None:
@@ -368,7 +378,7 @@ def _declared_size(request: Request) -> int | None:
 def _large(request: Request) -> bool:
     """Whether the body is large, or of a size not declared (sent in chunks)."""
     declared = _declared_size(request)
-    return declared is None or declared > _LARGE_BODY_BYTES
+    return declared is None or declared > LARGE_BODY_BYTES
 
 
 async def _read_body(request: Request) -> bytes:

@@ -34,7 +34,7 @@ from uvicorn.protocols.http.httptools_impl import (
     RequestResponseCycle,
 )
 
-from stockroom.api.routing import LeanRequest
+from stockroom.api.routing import LARGE_BODY_BYTES, LeanRequest
 
 __all__ = ["HttpProtocol", "LeanEndpoint", "TurnWrites"]
 
@@ -108,9 +108,10 @@ class HttpProtocol(HttpToolsProtocol):
                 self.transport.close()
 
 
-_LEAN_BODY_BYTES: Final = 64 * 1024
+_LEAN_BODY_BYTES: Final = LARGE_BODY_BYTES
 """The largest body a lean endpoint is handed whole; larger ones, and bodies sent in chunks,
-go the ASGI way, which reads them as they come (and refuses what is too large unread)."""
+go the ASGI way, which reads them as they come (and refuses what is too large unread), and
+admits the large ones a few at a time: a lean request is never one of those."""
 
 
 def _headers_of_small(scope: HTTPScope) -> dict[str, str] | None:
