@@ -12,11 +12,14 @@ spread of repeated runs.
 
 The application's lean endpoints (``lean_endpoints``: the contract's POST operations at
 paths without parameters, searches aside) are answered by the protocol itself once a small
-body has arrived whole: no ASGI messages, no per-header checks of a response the
-application built itself, no Starlette sending. Everything else, and any request it cannot
-take whole (a large or chunked body, ``Expect: 100-continue``), goes the ASGI way, and so
-does everything when uvicorn's access log is on. Measured in the process, one request at a
-time, refusals of a sold-out item: 151.5 -> 144 µs a request (best of six rounds each).
+body has arrived whole: no ASGI messages, no Starlette ``Request`` (the endpoint gets a
+``LeanRequest``: the headers decoded once, the body read), no per-header checks of a
+response the application built itself, no Starlette sending. Everything else, and any
+request it cannot take whole (a large or chunked body, ``Expect: 100-continue``), goes the
+ASGI way, and so does everything when uvicorn's access log is on. Measured in the process,
+one request at a time, refusals of a sold-out item: 151.5 -> 144 µs a request (best of six
+rounds each); then, over HTTP, a 64-client flash sale on SQLite sold 9% more with the
+``LeanRequest`` than with a Starlette ``Request``.
 """
 
 from __future__ import annotations
