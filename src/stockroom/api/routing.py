@@ -43,11 +43,11 @@ from .errors import (
 from .wire import GUID_PATTERN
 
 __all__ = [
-    "LARGE_BODY_BYTES",
     "Call",
     "LeanRequest",
     "Operation",
     "Served",
+    "is_large",
     "json_response",
     "routes_for",
 ]
@@ -152,7 +152,7 @@ def _endpoint(op: Operation, served: Served) -> Callable[[Request], Any]:
     path_checks = _path_checks(op.path)
 
     async def endpoint(request: Request) -> Response:
-        if request.method != "GET" and _large(request):
+        if request.method != "GET" and is_large(request.headers):
             async with served.large_requests:
                 return await serve(request)
         return await serve(request)
@@ -364,25 +364,25 @@ def _nul_refused() -> ValidationFailed:
     return ValidationFailed.of("", "text may not contain the character U+0000", "FORMAT")
 
 
-LARGE_BODY_BYTES: Final = 64 * 1024
-"""A body larger than this, or of a size not declared, makes a large request: admitted a few
-at a time (``Served.large_requests``)."""
+_LARGE_BODY_BYTES: Final = 64 * 1024
 
 
-def _declared_size(request: Request) -> int | None:
+def _declared_size(headers: Mapping[str, str]) -> int | None:
     """The body's size as its ``Content-Length`` says, if it says one."""
-    declared = request.headers.get("content-length")
+    declared = headers.get("content-length")
     return int(declared) if declared and declared.isdigit() else None
 
 
-def _large(request: Request) -> bool:
-    """Whether the body is large, or of a size not declared (sent in chunks)."""
-    declared = _declared_size(request)
-    return declared is None or declared > LARGE_BODY_BYTES
+def is_large(headers: Mapping[str, str]) -> bool:
+    """Whether a request with these headers (lower-case names) has a large body, or one of a
+    size not declared (sent in chunks): such requests are admitted a few at a time
+    (``Served.large_requests``)."""
+    declared = _declared_size(headers)
+    return declared is None or declared > _LARGE_BODY_BYTES
 
 
 async def _read_body(request: Request) -> bytes:
-    declared = _declared_size(request)
+    declared = _declared_size(request.headers)
     if declared is not None and declared > MAX_BODY_BYTES:
         raise _too_large()
     chunks = []

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final, cast
+from typing import Any, cast
 
 from starlette.responses import Response
 from uvicorn._types import ASGI3Application, HTTPScope
@@ -37,7 +37,7 @@ from uvicorn.protocols.http.httptools_impl import (
     RequestResponseCycle,
 )
 
-from stockroom.api.routing import LARGE_BODY_BYTES, LeanRequest
+from stockroom.api.routing import LeanRequest, is_large
 
 __all__ = ["HttpProtocol", "LeanEndpoint", "TurnWrites"]
 
@@ -111,22 +111,17 @@ class HttpProtocol(HttpToolsProtocol):
                 self.transport.close()
 
 
-_LEAN_BODY_BYTES: Final = LARGE_BODY_BYTES
-"""The largest body a lean endpoint is handed whole; larger ones, and bodies sent in chunks,
-go the ASGI way, which reads them as they come (and refuses what is too large unread), and
-admits the large ones a few at a time: a lean request is never one of those."""
-
-
 def _headers_of_small(scope: HTTPScope) -> dict[str, str] | None:
-    """The request's headers, decoded, when it declares a body of at most
-    ``_LEAN_BODY_BYTES``; ``None`` otherwise. Of a repeated name the first is kept, as
-    Starlette's ``Headers.get`` would find it."""
+    """The request's headers, decoded, when it declares a body that is not large
+    (``is_large``: larger ones, and bodies sent in chunks, go the ASGI way, which reads them
+    as they come, refuses what is too large unread, and admits the large ones a few at a
+    time); ``None`` otherwise. Of a repeated name the first is kept, as Starlette's
+    ``Headers.get`` would find it."""
     raw = cast(list[tuple[bytes, bytes]], scope["headers"])  # uvicorn's is a list
     headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(raw)}
-    size = headers.get("content-length")
-    if "transfer-encoding" in headers or size is None or not size.isdigit():
+    if "transfer-encoding" in headers or is_large(headers):
         return None
-    return headers if int(size) <= _LEAN_BODY_BYTES else None
+    return headers
 
 
 class TurnWrites:
