@@ -14,23 +14,27 @@ revision plus one, so that consumers who drop lower numbers never drop a deletio
 ``modifiedFields`` maps each top-level field whose value changed to its previous value
 (``None`` where it had none). Ids and times come in from the caller: nothing here reads a
 clock or a random source.
+
+A change's events are stored as the change itself and their bodies made when they are read
+(``storage.event_bodies``): ``kinds_of`` says which events a change fires, ``body_of`` makes
+the body of one of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
-from .item import Availability, InventoryItem, Reason
+from .item import Availability, InventoryItem, Reason, availability
 from .rest import iso_ms, item_json
 
 __all__ = [
     "ENTITY_FQDN",
     "WIX_STORES_APP_ID",
-    "Event",
     "EventType",
-    "events_for",
+    "body_of",
+    "entity_of",
+    "kinds_of",
     "modified_fields",
 ]
 
@@ -58,80 +62,91 @@ class EventType(StrEnum):
 _SLUGS: Final = {kind: kind.slug for kind in EventType}
 
 
-class Event(NamedTuple):
-    """One event about one item: its id, type and the body subscribers receive. (A named
-    tuple: a flash sale makes two a sale, and a frozen dataclass costs twice as long to
-    build.)"""
-
-    id: str
-    type: EventType
-    entity_id: str
-    body: dict[str, Any]
+_IN_STOCK: Final = Availability.IN_STOCK
 
 
-_IN_STOCK: Final = Availability.IN_STOCK.value
+def entity_of(before: InventoryItem | None, after: InventoryItem | None) -> str:
+    """The id of the item a change is about."""
+    if after is not None:
+        return after.id
+    if before is None:
+        raise ValueError("a change has an item before it, after it, or both")
+    return before.id
 
 
-def events_for(
+def kinds_of(before: InventoryItem | None, after: InventoryItem | None) -> tuple[EventType, ...]:
+    """The types of the events one change fires, in order (see the module's docstring)."""
+    if after is None:
+        return _DELETED
+    if before is None:
+        return _CREATED
+    # Whether it is in stock, as the two states' JSON says it (spec 9 Q12).
+    if (availability(before) is _IN_STOCK) != (availability(after) is _IN_STOCK):
+        return _UPDATED_AND_FLIPPED
+    return _UPDATED
+
+
+_CREATED: Final = (EventType.CREATED,)
+_DELETED: Final = (EventType.DELETED,)
+_UPDATED: Final = (EventType.UPDATED, EventType.UPDATED_WITH_REASON)
+_UPDATED_AND_FLIPPED: Final = (*_UPDATED, EventType.STOCK_STATUS_UPDATED)
+
+
+def body_of(
+    kind: EventType,
+    event_id: str,
     before: InventoryItem | None,
     after: InventoryItem | None,
     *,
     reason: Reason | None,
     app_id: str,
     time_ms: int,
-    new_id: Callable[[], str],
-    json_of: Callable[[InventoryItem], dict[str, Any]] = item_json,
-) -> list[Event]:
-    """The events of one change of one item; ``new_id`` gives each event its unique id.
-    ``json_of`` is ``item_json``, or a caller's memo of it: a run of changes to one item
-    passes each state twice, as one change's after and the next one's before."""
-    event_time = iso_ms(time_ms)
-
-    def event(kind: EventType, entity_id: str, sequence: int, part: dict[str, Any]) -> Event:
-        event_id = new_id()
-        body = {
-            "id": event_id,
-            "entityFqdn": ENTITY_FQDN,
-            "slug": _SLUGS[kind],
-            "entityId": entity_id,
-            "eventTime": event_time,
-            "triggeredByAnonymizeRequest": False,
-            "entityEventSequence": str(sequence),
-            **part,
-        }
-        return Event(event_id, kind, entity_id, body)
-
+) -> dict[str, Any]:
+    """The body of the event of type ``kind`` that a change fires (one of its ``kinds_of``)."""
+    if kind not in kinds_of(before, after):
+        raise ValueError(f"this change does not fire {kind.slug}")
     if after is None:
-        if before is None:
-            raise ValueError("a change has an item before it, after it, or both")
-        deleted = {"deletedEvent": {"deletedEntityAsJson": json_of(before)}}
-        return [event(EventType.DELETED, before.id, before.revision + 1, deleted)]
-    current = json_of(after)
-    if before is None:
-        created = {"createdEvent": {"entityAsJson": current}}
-        return [event(EventType.CREATED, after.id, after.revision, created)]
-    previous = json_of(before)
-    updated = {
-        "updatedEvent": {
-            "currentEntityAsJson": current,
-            "modifiedFields": modified_fields(previous, current),
-        }
+        assert before is not None  # kinds_of refused a change of nothing
+        entity_id, sequence = before.id, before.revision + 1
+        part: dict[str, Any] = {"deletedEvent": {"deletedEntityAsJson": item_json(before)}}
+    elif before is None:
+        entity_id, sequence = after.id, after.revision
+        part = {"createdEvent": {"entityAsJson": item_json(after)}}
+    else:
+        entity_id, sequence = after.id, after.revision
+        part = _changed(kind, before, after, reason=reason, app_id=app_id)
+    return {
+        "id": event_id,
+        "entityFqdn": ENTITY_FQDN,
+        "slug": _SLUGS[kind],
+        "entityId": entity_id,
+        "eventTime": iso_ms(time_ms),
+        "triggeredByAnonymizeRequest": False,
+        "entityEventSequence": str(sequence),
+        **part,
     }
+
+
+def _changed(
+    kind: EventType,
+    before: InventoryItem,
+    after: InventoryItem,
+    *,
+    reason: Reason | None,
+    app_id: str,
+) -> dict[str, Any]:
+    """What an event of type ``kind`` says of an item that existed before and after."""
+    if kind is EventType.STOCK_STATUS_UPDATED:
+        return {"actionEvent": {"bodyAsJson": {"inStock": availability(after) is _IN_STOCK}}}
+    current = item_json(after)
+    if kind is EventType.UPDATED:
+        modified = modified_fields(item_json(before), current)
+        return {"updatedEvent": {"currentEntityAsJson": current, "modifiedFields": modified}}
     with_reason: dict[str, Any] = {"currentEntity": current}
     if reason is not None:
         with_reason["reason"] = reason.value
     with_reason["appId"] = app_id
-    action = {"actionEvent": {"bodyAsJson": with_reason}}
-    found = [
-        event(EventType.UPDATED, after.id, after.revision, updated),
-        event(EventType.UPDATED_WITH_REASON, after.id, after.revision, action),
-    ]
-    # Whether it is in stock, as the two states' JSON already says (spec 9 Q12).
-    in_stock = current["availabilityStatus"] == _IN_STOCK
-    if (previous["availabilityStatus"] == _IN_STOCK) != in_stock:
-        flipped = {"actionEvent": {"bodyAsJson": {"inStock": in_stock}}}
-        found.append(event(EventType.STOCK_STATUS_UPDATED, after.id, after.revision, flipped))
-    return found
+    return {"actionEvent": {"bodyAsJson": with_reason}}
 
 
 def modified_fields(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Select, and_, false, literal, not_, select, t
 
 from stockroom.domain.webhooks import DeliveryState
 
+from .event_bodies import rendered
 from .schema import deliveries, events, webhooks
 
 __all__ = ["Claimed", "Key", "claimable", "inactive", "whole_chains", "with_details"]
@@ -188,7 +189,8 @@ def with_details(conn: Connection, taken: list[Key]) -> list[Claimed]:
                 events.c.seq.in_(sorted({k.seq for k in taken if k.store_id == store_id})),
             )
         ):
-            bodies[(store_id, int(seq))] = (str(event_id), str(event_type), str(body))
+            made = rendered(event_type, event_id, body)
+            bodies[(store_id, int(seq))] = (str(event_id), str(event_type), made)
     return [
         Claimed(
             store_id=k.store_id,

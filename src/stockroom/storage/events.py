@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Insert, RowMapping, and_, delete, insert, sel
 from stockroom.domain.events import EventType
 from stockroom.domain.webhooks import Delivery, DeliveryState, Webhook
 
+from .event_bodies import rendered
 from .schema import deliveries, event_streams, events, webhooks
 from .sequencer import new_stream, sequence_all
 
@@ -37,12 +38,18 @@ class SqlEvents:
     def feed(self, *, since: int, limit: int) -> list[FeedEvent]:
         """Events after sequence ``since``, in order, at most ``limit``."""
         rows = self._conn.execute(
-            select(events.c.seq, events.c.event_type, events.c.entity_id, events.c.body)
+            select(
+                events.c.seq, events.c.event_id, events.c.event_type, events.c.entity_id,
+                events.c.body,
+            )
             .where(events.c.store_id == self._store_id, events.c.seq > since)
             .order_by(events.c.seq)
             .limit(limit)
-        )
-        return [(int(seq), str(kind), str(entity), str(body)) for seq, kind, entity, body in rows]
+        )  # fmt: skip
+        return [
+            (int(seq), str(kind), str(entity), rendered(kind, event_id, body))
+            for seq, event_id, kind, entity, body in rows
+        ]
 
     def stream_bounds(self) -> tuple[int, int]:
         """(the last sequence given out, the sequence the stream is pruned through)."""

@@ -1,8 +1,9 @@
 """The transactional outbox: a write transaction's events, written just before it commits.
 
 Every item write of ``SqlTransaction`` (insert, save, delete, increment, decrement) hands
-the item before and after the change to the transaction's ``Outbox``, which builds the
-change's events (``domain.events``) and keeps them. ``flush`` runs as the transaction's
+the item before and after the change to the transaction's ``Outbox``, which keeps the
+change's events (``domain.events.kinds_of``), each storing the change itself as its body
+(``storage.event_bodies``). ``flush`` runs as the transaction's
 last statement, inside it, and appends them to the ``outbox`` table. So an event exists if
 and only if its change committed, and a rolled-back savepoint takes its events with it.
 The sequencer (``storage.sequencer``) numbers them into the store's stream and makes
@@ -20,15 +21,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import Final
 
 import msgspec
 from sqlalchemy import Connection, insert, text
 
-from stockroom.domain.events import WIX_STORES_APP_ID, Event, events_for
+from stockroom.domain.events import WIX_STORES_APP_ID, entity_of, kinds_of
 from stockroom.domain.item import InventoryItem, Reason
-from stockroom.domain.rest import item_json
 
+from .event_bodies import stored
 from .schema import outbox
 from .sequencer import Waiting, number
 
@@ -75,9 +76,9 @@ class Outbox:
         self._numbers_events = numbers_events
         self._store_id = store_id
         self._now_ms = now_ms
-        self._pending: list[Event] = []
+        self._pending: list[tuple[str, str, str]] = []
+        """(event type, entity id, stored body) of each event, in order."""
         self._known: dict[str, InventoryItem] = {}
-        self._json: list[tuple[InventoryItem, dict[str, Any]]] = []
 
     def known(self, item_id: str) -> InventoryItem | None:
         """The item as this transaction last saw it under its lock, if it did."""
@@ -96,29 +97,13 @@ class Outbox:
     ) -> None:
         """Keep the events of one change (``None`` before: created; ``None`` after: deleted)."""
         time_ms = after.updated_ms if after is not None else self._now_ms()
-        self._pending += events_for(
-            before,
-            after,
-            reason=reason,
-            app_id=WIX_STORES_APP_ID,
-            time_ms=time_ms,
-            new_id=_new_id,
-            json_of=self._json_of,
-        )
+        entity_id = entity_of(before, after)
+        body = stored(before, after, reason=reason, app_id=WIX_STORES_APP_ID, time_ms=time_ms)
+        self._pending += ((kind.value, entity_id, body) for kind in kinds_of(before, after))
         if after is not None:
             self._known[after.id] = after
         elif before is not None:
             self._known.pop(before.id, None)
-
-    def _json_of(self, item: InventoryItem) -> dict[str, Any]:
-        """``item_json``, remembered for the last few states: a run of changes to one item
-        passes each state in as one change's after, then as the next one's before."""
-        for seen, found in self._json:
-            if seen is item:
-                return found
-        found = item_json(item)
-        self._json = [*self._json[-2:], (item, found)]
-        return found
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -142,8 +127,8 @@ class Outbox:
             return 0
         count, now = len(self._pending), self._now_ms()
         waiting = [
-            Waiting(event.id, event.entity_id, event.type.value, _ENCODE(event.body).decode(), now)
-            for event in self._pending
+            Waiting(_new_id(), entity_id, kind, body, now)
+            for kind, entity_id, body in self._pending
         ]
         if self._numbers_events:
             number(self._conn, self._store_id, waiting)

@@ -315,8 +315,9 @@ events = Table(
     Column("created_ms", BigInteger, nullable=False),
     PrimaryKeyConstraint("store_id", "seq"),
 )
-"""Each store's event stream, numbered by the sequencer from the ``outbox``. ``body`` is the
-JSON text delivered byte for byte (and signed as such). Its only index is the primary key:
+"""Each store's event stream, numbered by the sequencer from the ``outbox``. ``body`` holds
+the change that fired the event, from which the JSON delivered (and signed) is made when the
+event is read (``storage.event_bodies``). Its only index is the primary key:
 pruning finds the events past their retention by a search in sequence order
 (``storage.retention``)."""
 

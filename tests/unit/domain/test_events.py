@@ -1,5 +1,6 @@
 from dataclasses import replace
 from itertools import count
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -7,7 +8,9 @@ from stockroom.domain.events import (
     ENTITY_FQDN,
     WIX_STORES_APP_ID,
     EventType,
-    events_for,
+    body_of,
+    entity_of,
+    kinds_of,
     modified_fields,
 )
 from stockroom.domain.item import Preorder, Reason
@@ -22,8 +25,24 @@ def ids():
     return lambda: f"event-{next(numbers)}"
 
 
+class Event(NamedTuple):
+    type: EventType
+    entity_id: str
+    body: dict[str, Any]
+
+
 def change(before, after, reason=None, app_id=WIX_STORES_APP_ID):
-    return events_for(before, after, reason=reason, app_id=app_id, time_ms=NOW, new_id=ids())
+    """The events one change fires, each with its body, as a subscriber gets them."""
+    new_id = ids()
+    entity_id = entity_of(before, after)
+    return [
+        Event(
+            kind,
+            entity_id,
+            body_of(kind, new_id(), before, after, reason=reason, app_id=app_id, time_ms=NOW),
+        )
+        for kind in kinds_of(before, after)
+    ]
 
 
 def test_a_created_item_fires_created_with_the_whole_item_and_its_revision():
@@ -80,7 +99,7 @@ def test_an_update_fires_updated_then_updated_with_reason_sharing_the_revision()
         }
     }
     assert {e.body["entityEventSequence"] for e in (updated, with_reason)} == {"3"}
-    assert updated.id != with_reason.id
+    assert updated.body["id"] != with_reason.body["id"]
 
 
 def test_an_update_without_a_reason_omits_it_and_names_the_calling_app():
@@ -150,3 +169,15 @@ def test_every_event_type_has_the_slug_and_type_of_the_contract():
 def test_a_change_needs_an_item_on_at_least_one_side():
     with pytest.raises(ValueError, match="before it, after it, or both"):
         change(None, None)
+
+
+def test_an_event_a_change_does_not_fire_has_no_body():
+    item = an_item()
+    with pytest.raises(ValueError, match="does not fire updated"):
+        body_of(EventType.UPDATED, "e", None, item, reason=None, app_id="a", time_ms=NOW)
+    with pytest.raises(ValueError, match="does not fire created"):
+        body_of(EventType.CREATED, "e", item, item, reason=None, app_id="a", time_ms=NOW)
+    with pytest.raises(ValueError, match="does not fire stock_status_updated"):
+        body_of(
+            EventType.STOCK_STATUS_UPDATED, "e", item, item, reason=None, app_id="a", time_ms=NOW
+        )
