@@ -37,19 +37,22 @@ __all__ = ["Outbox"]
 
 _ENCODE = msgspec.json.Encoder().encode
 
-_APPEND: Final = text("""
+APPEND_SQL: Final = """
     INSERT INTO outbox (store_id, event_id, entity_id, event_type, body, created_ms)
     SELECT :store, event.event_id, event.entity_id, event.event_type, event.body,
            event.created_ms
     FROM ROWS FROM (
-             json_to_recordset(CAST(:rows AS json))
+             json_to_recordset(CAST(:events AS json))
              AS (event_id text, entity_id text, event_type text, body text, created_ms bigint)
          ) WITH ORDINALITY AS event(event_id, entity_id, event_type, body, created_ms, position)
     ORDER BY event.position
-""")
-"""A transaction's events into the outbox (PostgreSQL), as one JSON array: their ids are
-taken in the order given, which is the order of the changes. (Encoded by msgspec, the
-bodies cost nothing to pass; as a text array, the driver would escape them in Python.)"""
+"""
+"""A transaction's events into the outbox (PostgreSQL), as one JSON array (``take_rows``):
+their ids are taken in the order given, which is the order of the changes. (Encoded by
+msgspec, the bodies cost nothing to pass; as a text array, the driver would escape them in
+Python.) A statement of its own (``flush``), or a part of the one that writes a batch's
+stock (``SqlTransaction.write_changes``)."""
+_APPEND: Final = text(APPEND_SQL)
 
 
 def _new_id() -> str:
@@ -77,7 +80,7 @@ class Outbox:
         self._store_id = store_id
         self._now_ms = now_ms
         self._pending: list[tuple[str, str, str]] = []
-        """(event type, entity id, stored body) of each event, in order."""
+        """(entity id, event type, stored body) of each event, in order."""
         self._known: dict[str, InventoryItem] = {}
 
     def known(self, item_id: str) -> InventoryItem | None:
@@ -99,7 +102,7 @@ class Outbox:
         time_ms = after.updated_ms if after is not None else self._now_ms()
         entity_id = entity_of(before, after)
         body = stored(before, after, reason=reason, app_id=WIX_STORES_APP_ID, time_ms=time_ms)
-        self._pending += ((kind.value, entity_id, body) for kind in kinds_of(before, after))
+        self._pending += ((entity_id, kind.value, body) for kind in kinds_of(before, after))
         if after is not None:
             self._known[after.id] = after
         elif before is not None:
@@ -125,20 +128,26 @@ class Outbox:
         written once instead of twice."""
         if not self._pending:
             return 0
-        count, now = len(self._pending), self._now_ms()
-        waiting = [
-            Waiting(_new_id(), entity_id, kind, body, now)
-            for kind, entity_id, body in self._pending
-        ]
+        count = len(self._pending)
         if self._numbers_events:
-            number(self._conn, self._store_id, waiting)
+            number(self._conn, self._store_id, self._take())
         elif self._conn.dialect.name == "postgresql":  # one statement, one round trip
-            rows = _ENCODE([row._asdict() for row in waiting]).decode()
-            self._conn.execute(_APPEND, {"store": self._store_id, "rows": rows})
+            self._conn.execute(_APPEND, {"store": self._store_id, "events": self.take_rows()})
         else:
             self._conn.execute(
                 insert(outbox),
-                [{"store_id": self._store_id, **row._asdict()} for row in waiting],
+                [{"store_id": self._store_id, **row._asdict()} for row in self._take()],
             )
-        self._pending.clear()
         return count
+
+    def take_rows(self) -> str:
+        """The pending events as the JSON rows of ``APPEND_SQL``, which the caller's statement
+        appends: forgotten here."""
+        return _ENCODE([row._asdict() for row in self._take()]).decode()
+
+    def _take(self) -> list[Waiting]:
+        """The pending events, each with its id, to write now: forgotten here."""
+        now = self._now_ms()
+        taken = [Waiting(_new_id(), *event, now) for event in self._pending]
+        self._pending.clear()
+        return taken

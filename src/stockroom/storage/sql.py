@@ -60,7 +60,7 @@ from .access import SqlAccess
 from .catalog import SqlCatalog, summary_values
 from .events import SqlEvents
 from .jobs import SqlJobs, claim_job
-from .outbox import Outbox
+from .outbox import APPEND_SQL, Outbox
 from .pages import select_page
 from .relay import SqlRelayQueue
 from .schema import event_streams, locations, secrets, stores
@@ -186,17 +186,23 @@ _LOCK_ITEMS: Final = (
     .order_by(items.c.id)
 )
 _LOCK_ITEMS_LOCKED: Final = _LOCK_ITEMS.with_for_update()
-_WRITE_STOCK_ROWS: Final = text("""
-    UPDATE inventory_items AS item
-    SET quantity = row.quantity, preorder_counter = row.counter, revision = row.revision,
-        updated_ms = row.now
-    FROM json_to_recordset(CAST(:rows AS json))
-         AS row(item text, was bigint, quantity integer, counter integer, revision bigint,
-                now bigint)
-    WHERE item.store_id = :store AND item.id = row.item AND item.revision = row.was
-""")
+_WRITE_STOCK_ROWS: Final = text(f"""
+    WITH written AS (
+        UPDATE inventory_items AS item
+        SET quantity = row.quantity, preorder_counter = row.counter, revision = row.revision,
+            updated_ms = row.now
+        FROM json_to_recordset(CAST(:rows AS json))
+             AS row(item text, was bigint, quantity integer, counter integer, revision bigint,
+                    now bigint)
+        WHERE item.store_id = :store AND item.id = row.item AND item.revision = row.was
+        RETURNING item.id
+    ), appended AS ({APPEND_SQL})
+    SELECT count(*) FROM written
+""")  # noqa: S608 (constant text)
 """A run of stock changes worked out under the items' locks, written as each item's last
-state in one statement (PostgreSQL; SQLite's is ``driver.write_stock``)."""
+state, with the changes' events appended to the outbox, in one statement and one round trip
+while the items stay locked (PostgreSQL; SQLite's is ``driver.write_stock``, its events
+written by the transaction itself). How many items were written."""
 _json_text = msgspec.json.Encoder().encode
 INSERT_ITEM_ROWS: Final = text("""
     INSERT INTO inventory_items (
@@ -491,27 +497,32 @@ class SqlTransaction:
             last[after.id] = after
         states = [(last[item_id], was.revision) for item_id, was in first.items()]
         if self._driver is not None:  # in-process: a statement per item costs no round trip
-            written = driver.write_stock(self._driver, self._store_id, states)
-        else:  # one statement, one round trip
-            rows = [
-                {
-                    "item": after.id,
-                    "was": was,
-                    "quantity": after.quantity,
-                    "counter": after.preorder.counter,
-                    "revision": after.revision,
-                    "now": after.updated_ms,
-                }
-                for after, was in states
-            ]
-            written = self._conn.execute(
-                _WRITE_STOCK_ROWS, {"store": self._store_id, "rows": _json_text(rows).decode()}
-            ).rowcount
-        if written != len(states):
-            return False
+            if driver.write_stock(self._driver, self._store_id, states) != len(states):
+                return False
+            for before, after, reason in changes:
+                self._outbox.record(before, after, reason=reason)
+            return True
+        # The items and the events in one statement: one round trip while the items are
+        # locked. Not all written: the caller's rollback takes the events with it.
         for before, after, reason in changes:
             self._outbox.record(before, after, reason=reason)
-        return True
+        rows = [
+            {
+                "item": after.id,
+                "was": was,
+                "quantity": after.quantity,
+                "counter": after.preorder.counter,
+                "revision": after.revision,
+                "now": after.updated_ms,
+            }
+            for after, was in states
+        ]
+        values = {
+            "store": self._store_id,
+            "rows": _json_text(rows).decode(),
+            "events": self._outbox.take_rows(),
+        }
+        return bool(self._conn.execute(_WRITE_STOCK_ROWS, values).scalar_one() == len(states))
 
     @property
     def dialect(self) -> str:
