@@ -1,11 +1,11 @@
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import msgspec
 import pytest
 
 from stockroom.domain.events import WIX_STORES_APP_ID, body_of, kinds_of
-from stockroom.domain.item import Preorder, ProductSummary, Reason
-from stockroom.storage.event_bodies import rendered, stored
+from stockroom.domain.item import InventoryItem, Preorder, ProductSummary, Reason
+from stockroom.storage.event_bodies import _fields, _item, rendered, stored
 from tests.factories import a_flag_item, an_item
 
 NOW = 1_800_000_000_000
@@ -30,6 +30,24 @@ CHANGES = {
     "deleted": (_ITEM, None, None),
     "sold": (_ITEM, _ITEM.with_stock(2, now_ms=NOW), Reason.ORDER),
     "sold out": (_ITEM, _ITEM.with_stock(0, now_ms=NOW), None),
+    "everything changed": (
+        _ITEM,
+        InventoryItem(
+            id=_ITEM.id,
+            variant_id="v-2",
+            location_id="l-2",
+            product_id="p-2",
+            quantity=None,
+            in_stock=True,
+            preorder=Preorder(),
+            revision=_ITEM.revision + 1,
+            created_ms=_ITEM.created_ms,
+            updated_ms=NOW,
+            extended_fields=None,
+            product=None,
+        ),
+        Reason.REVERT_INVENTORY_CHANGE,
+    ),
     "flag flipped": (
         a_flag_item(in_stock=False),
         replace(a_flag_item(in_stock=True), revision=2),
@@ -48,6 +66,44 @@ def test_a_stored_change_renders_each_of_its_events_as_the_domain_makes_it(befor
             kind, event_id, before, after, reason=reason, app_id=WIX_STORES_APP_ID, time_ms=NOW
         )
         assert rendered(kind.value, event_id, body) == msgspec.json.encode(made).decode()
+
+
+@pytest.mark.parametrize("app_id", [WIX_STORES_APP_ID, "0c4b6b2e-app-of-the-caller"])
+def test_the_calling_app_is_kept(app_id):
+    before, after, reason = CHANGES["sold"]
+    body = stored(before, after, reason=reason, app_id=app_id, time_ms=NOW)
+
+    made = rendered("wix.stores.catalog.v3.inventory_item_updated_with_reason", "e-1", body)
+
+    assert msgspec.json.decode(made)["actionEvent"]["bodyAsJson"]["appId"] == app_id
+
+
+def test_a_change_stored_in_format_1_is_read():
+    """Format 1 stored both items whole, as JSON objects."""
+    before, after, reason = CHANGES["sold"]
+    body = msgspec.json.encode((1, before, after, reason, "app-1", NOW)).decode()
+
+    for kind in kinds_of(before, after):
+        made = body_of(kind, "e-1", before, after, reason=reason, app_id="app-1", time_ms=NOW)
+        assert rendered(kind.value, "e-1", body) == msgspec.json.encode(made).decode()
+
+
+def test_an_item_is_stored_with_every_one_of_its_fields():
+    """A field added to the item, its preorder or its product summary must be added to the
+    stored array too."""
+    stored_item = _fields(_ITEM)
+
+    assert len(stored_item) == len(fields(InventoryItem))
+    assert len(stored_item[6]) == len(fields(Preorder))
+    assert len(stored_item[11]) == len(fields(ProductSummary))
+    read = _item(msgspec.json.decode(msgspec.json.encode(stored_item)))
+    assert (read, read.product) == (_ITEM, _ITEM.product)  # an item's == skips its product
+
+
+def test_a_sale_stores_a_few_hundred_bytes():
+    before, after, reason = CHANGES["sold"]
+
+    assert len(stored(before, after, reason=reason, app_id=WIX_STORES_APP_ID, time_ms=NOW)) < 600
 
 
 def test_rendering_is_the_same_every_time():
