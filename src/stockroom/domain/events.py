@@ -80,7 +80,7 @@ def kinds_of(before: InventoryItem | None, after: InventoryItem | None) -> tuple
         return _DELETED
     if before is None:
         return _CREATED
-    # Whether it is in stock, as the two states' JSON says it (spec 9 Q12).
+    # Whether it crossed between in stock and not (spec 9 Q12).
     if (availability(before) is _IN_STOCK) != (availability(after) is _IN_STOCK):
         return _UPDATED_AND_FLIPPED
     return _UPDATED

@@ -3,9 +3,9 @@
 Every item write of ``SqlTransaction`` (insert, save, delete, increment, decrement) hands
 the item before and after the change to the transaction's ``Outbox``, which keeps the
 change's events (``domain.events.kinds_of``), each storing the change itself as its body
-(``storage.event_bodies``). ``flush`` runs as the transaction's
-last statement, inside it, and appends them to the ``outbox`` table. So an event exists if
-and only if its change committed, and a rolled-back savepoint takes its events with it.
+(``storage.event_bodies``). ``flush`` runs as the transaction's last statement, inside it,
+and appends them to the ``outbox`` table. So an event exists if and only if its change
+committed, and a rolled-back savepoint takes its events with it.
 The sequencer (``storage.sequencer``) numbers them into the store's stream and makes
 their deliveries afterwards, so writers of one store never wait for each other's commits.
 On SQLite, whose writers hold the whole database one at a time anyway, a transaction takes
