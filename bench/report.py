@@ -50,7 +50,9 @@ METHOD: Final = """\
 - On PostgreSQL every measured run, raw and HTTP, starts right after a `CHECKPOINT`, so
   that it does not inherit the dirty pages and checkpoint schedule of the runs before it.
   A query row's HTTP run follows a few unmeasured requests (at most 20, half a second),
-  as its raw run follows the HTTP run and finds the same pages read.
+  as its raw run follows the HTTP run and finds the same pages read. A store seeded with
+  `COPY` is vacuumed and analysed before anything is measured on it, as autovacuum would
+  do after such a load, but at a moment of its own choosing, during some run.
 - Everything (server, database, load generator) shares one machine, so a figure here is
   a ratio to trust, not a capacity to plan by.
 """
