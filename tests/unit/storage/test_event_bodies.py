@@ -25,6 +25,8 @@ _ITEM = replace(
     ),
 )
 
+_FLAG = a_flag_item(in_stock=False)
+
 CHANGES = {
     "created": (None, _ITEM, None),
     "deleted": (_ITEM, None, None),
@@ -49,8 +51,8 @@ CHANGES = {
         Reason.REVERT_INVENTORY_CHANGE,
     ),
     "flag flipped": (
-        a_flag_item(in_stock=False),
-        replace(a_flag_item(in_stock=True), revision=2),
+        _FLAG,
+        replace(_FLAG, in_stock=True, revision=_FLAG.revision + 1, updated_ms=NOW),
         Reason.MANUAL,
     ),
 }
