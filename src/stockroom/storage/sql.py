@@ -496,16 +496,12 @@ class SqlTransaction:
             first.setdefault(before.id, before)
             last[after.id] = after
         states = [(last[item_id], was.revision) for item_id, was in first.items()]
-        if self._driver is not None:  # in-process: a statement per item costs no round trip
-            if driver.write_stock(self._driver, self._store_id, states) != len(states):
-                return False
-            for before, after, reason in changes:
-                self._outbox.record(before, after, reason=reason)
-            return True
-        # The items and the events in one statement: one round trip while the items are
-        # locked. Not all written: the caller's rollback takes the events with it.
+        # Recorded first; when not every item is written, the caller's rollback takes them.
         for before, after, reason in changes:
             self._outbox.record(before, after, reason=reason)
+        if self._driver is not None:  # in-process: a statement per item costs no round trip
+            return driver.write_stock(self._driver, self._store_id, states) == len(states)
+        # The items and the events in one statement: one round trip while they are locked.
         rows = [
             {
                 "item": after.id,
