@@ -52,7 +52,8 @@ METHOD: Final = """\
   A query row's HTTP run follows a few unmeasured requests (at most 20, half a second),
   as its raw run follows the HTTP run and finds the same pages read. A store seeded with
   `COPY` is vacuumed and analysed before anything is measured on it, as autovacuum would
-  do after such a load, but at a moment of its own choosing, during some run.
+  do after such a load, but at a moment of its own choosing, during some run; so is the
+  whole database before the query and search scenarios, after the write scenarios.
 - Everything (server, database, load generator) shares one machine, so a figure here is
   a ratio to trust, not a capacity to plan by.
 """
