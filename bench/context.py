@@ -150,17 +150,19 @@ class Context:
 
         The write scenarios before the reads (flash sale, checkout, restock) leave well over
         a million events in the outbox and the stream and many dead item versions, which
-        autovacuum then cleans at a moment of its choosing. In a full run, one-client query
-        runs found PostgreSQL's processes at 62-100% of a core, against 11-48% with the
-        query scenario alone, and p99s of 21-24 ms against at most 10 (``findings.md``,
-        thirteenth and fourteenth rounds). SQLite has no background upkeep.
+        autovacuum then cleans at a moment of its choosing. In a full run without this,
+        one-client query runs found PostgreSQL's processes at 62-100% of a core, against
+        11-48% with the query scenario alone, and p99s up to 21 ms against at most 10; in
+        the first full run with it, every p99 was within 13.4 ms (``findings.md``,
+        thirteenth and fourteenth rounds, which also show the machine's speed moving those
+        tails). SQLite has no background upkeep. Each measured run still begins with its
+        own checkpoint (``_settle``).
         """
         if isinstance(self.target, PostgresTarget):
             started = time.monotonic()
             with self.target.connect() as conn:
                 conn.execute("VACUUM (ANALYZE)")
             self.note(f"vacuumed the database in {time.monotonic() - started:.0f} s")
-            self._settle()
 
     def bodies_file(self, name: str, requests: Sequence[tuple[str, Mapping[str, Any]]]) -> Path:
         """Write (path, body) pairs for ``lua/replay.lua``."""
